@@ -32,29 +32,36 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 .PHONY: all check unit fuzz-build fuzz demo clean deps format
 all: $(BUILD)/vessel guest
 
+# V=1 shows whole command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_VESSEL) $(CFLAGS_VESSEL) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_VESSEL) $(CFLAGS_VESSEL) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_VESSEL) $(CFLAGS_VESSEL) -O1 $(SAN_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC/SAN  $<")
+	$(Q)$(CC) $(CPPFLAGS_VESSEL) $(CFLAGS_VESSEL) -O1 $(SAN_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libvessel.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libvessel-asan.a: $(ASAN_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/vessel: $(CLI_OBJS) $(BUILD)/libvessel.a
-	$(CC) $(CFLAGS_VESSEL) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libvessel.a $(LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_VESSEL) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libvessel.a $(LIBS)
 
 # Unit tests (cmocka), built with ASan+UBSan against the sanitized library.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvessel-asan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_VESSEL) -Itests $(CFLAGS_VESSEL) -O1 $(SAN_FLAGS) -MMD -MP -o $@ $< \
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(CPPFLAGS_VESSEL) -Itests $(CFLAGS_VESSEL) -O1 $(SAN_FLAGS) -MMD -MP -o $@ $< \
 		$(BUILD)/libvessel-asan.a -lcmocka $(LIBS)
 
 unit: $(UNIT_BINS)
@@ -62,7 +69,8 @@ unit: $(UNIT_BINS)
 # Fuzz targets (libFuzzer): built with clang; the parsers they reach are compiled in directly.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS_VESSEL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	@$(if $(V),,echo "  FUZZ    $@")
+	$(Q)$(CLANG) $(CPPFLAGS_VESSEL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(LIB_SRCS) $(LIBS)
 
 fuzz-build: $(FUZZ_BINS)
