@@ -1,0 +1,196 @@
+/* vessel run: boot one VM in the foreground, its console on stdin/stdout. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "base/size.h"
+#include "cli/cli.h"
+#include "mem/gmem.h"
+#include "vm/vm.h"
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vessel run --kernel FILE [OPTIONS]\n\n"
+		"Boot a VM in the foreground. The guest's serial console (8250 UART at 0x3F8)\n"
+		"is vessel's stdin/stdout.\n\n"
+		"options:\n"
+		"  --kernel FILE     kernel to boot: a Linux bzImage or an x86-64 ELF64 (required)\n"
+		"  --initrd FILE     initial ramdisk (Linux only)\n"
+		"  --cmdline STR     kernel command line (default: empty)\n"
+		"  --mem SIZE        guest RAM, e.g. 64M, 1G (default 256M; at least 2M, a\n"
+		"                    multiple of 4K, at most 1T); reserved lazily\n"
+		"  --cpus N          number of vCPUs (default 1, at most %d)\n"
+		"  --engine E        kvm: /dev/kvm (hardware-assisted); soft: vessel's own CPU\n"
+		"                    emulator; auto (default): kvm where the CPU shows vmx/svm,\n"
+		"                    else soft\n"
+		"  -h, --help        this text\n\n"
+		"exit status: the guest's status byte when it writes one to port 0xf4;\n"
+		"0 when the guest resets or powers off; %d on bad options or input;\n"
+		"%d when the guest crashes (triple fault, emulation failure); 128+N on signal N.\n",
+		VM_MAX_CPUS, CLI_EXIT_USAGE, CLI_EXIT_CRASH);
+}
+
+static int parse_mem(const char *s, uint64_t *out)
+{
+	int ret = size_parse(s, out);
+
+	if (ret == -ERANGE || (!ret && *out > GMEM_MAX_SIZE)) {
+		fprintf(stderr, "vessel: --mem '%s' is larger than vessel can give a guest (1T)\n", s);
+		return -1;
+	}
+	if (ret) {
+		fprintf(stderr, "vessel: --mem '%s' is not a size (examples: 64M, 1G, 1048576)\n", s);
+		return -1;
+	}
+	if (*out < GMEM_MIN_SIZE) {
+		fprintf(stderr, "vessel: --mem '%s' is too small: a guest needs at least 2M\n", s);
+		return -1;
+	}
+	if (*out % GMEM_PAGE_SIZE) {
+		fprintf(stderr, "vessel: --mem '%s' is not a multiple of 4K\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_cpus(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < 1 || v > VM_MAX_CPUS) {
+		fprintf(stderr, "vessel: --cpus '%s' must be a number from 1 to %d\n", s, VM_MAX_CPUS);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Block the stop signals in every thread and read them through a signalfd instead. */
+static int stop_signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static int run_status(const struct vm_result *res)
+{
+	switch (res->reason) {
+	case VM_STOP_EXIT_PORT:
+		return res->status & 0xff;
+	case VM_STOP_RESET:
+	case VM_STOP_POWEROFF:
+		return 0;
+	case VM_STOP_SIGNAL:
+		fprintf(stderr, "vessel: stopped by signal %d (%s)\n", res->status,
+			strsignal(res->status));
+		return 128 + res->status;
+	case VM_STOP_CRASH:
+		fprintf(stderr, "vessel: guest crashed: %s\n", res->msg);
+		return CLI_EXIT_CRASH;
+	}
+	return CLI_EXIT_CRASH;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'p' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vm_config cfg = {
+		.engine = "auto",
+		.mem_bytes = VM_DEFAULT_MEM,
+		.nr_cpus = 1,
+		.console_in_fd = STDIN_FILENO,
+		.console_out_fd = STDOUT_FILENO,
+		.signal_fd = -1,
+	};
+	struct verr err = { 0 };
+	struct vm_result res;
+	struct vm *vm = NULL;
+	int c, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': cfg.kernel_path = optarg; break;
+		case 'i': cfg.initrd_path = optarg; break;
+		case 'c': cfg.cmdline = optarg; break;
+		case 'm':
+			if (parse_mem(optarg, &cfg.mem_bytes))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'p':
+			if (parse_cpus(optarg, &cfg.nr_cpus))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'e':
+			if (strcmp(optarg, "kvm") && strcmp(optarg, "soft") && strcmp(optarg, "auto")) {
+				fprintf(stderr, "vessel: --engine '%s': expected kvm, soft or auto\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cfg.engine = optarg;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "vessel: see 'vessel run --help'\n");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vessel: unexpected argument '%s' (see 'vessel run --help')\n",
+			argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (!cfg.kernel_path) {
+		fprintf(stderr, "vessel: run needs --kernel FILE (see 'vessel run --help')\n");
+		return CLI_EXIT_USAGE;
+	}
+	cfg.signal_fd = stop_signals_fd();
+	if (cfg.signal_fd < 0) {
+		fprintf(stderr, "vessel: cannot set up signal handling: %s\n", strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if (vm_create(&cfg, &vm, &err)) {
+		fprintf(stderr, "vessel: %s\n", err.msg[0] ? err.msg : "cannot create the VM");
+		close(cfg.signal_fd);
+		return CLI_EXIT_USAGE;
+	}
+	if (vm_run(vm, &res)) {
+		fprintf(stderr, "vessel: cannot run the VM\n");
+		status = CLI_EXIT_CRASH;
+	} else {
+		status = run_status(&res);
+	}
+	vm_destroy(vm);
+	close(cfg.signal_fd);
+	fflush(stdout);
+	return status;
+}

@@ -1,0 +1,69 @@
+/* State of a VM shared by the files of src/vm/. */
+#ifndef VESSEL_VM_VM_INTERNAL_H
+#define VESSEL_VM_VM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "dev/bus.h"
+#include "dev/dev.h"
+#include "engine/engine.h"
+#include "vm/vm.h"
+
+struct uart;
+struct exitport;
+struct i8042;
+struct cmos;
+struct gmem;
+
+struct vm_vcpu {
+	struct vm *vm;
+	unsigned id;
+	struct engine_vcpu *ev;
+	pthread_t thread;
+	bool started;
+};
+
+struct vm {
+	struct vm_config cfg;
+	const struct engine_ops *ops;
+	struct gmem *mem;
+	struct engine_vm *evm;
+	struct vm_vcpu vcpus[VM_MAX_CPUS];
+	unsigned nr_cpus;
+
+	struct bus pio;
+	struct bus mmio;
+	struct dev_host host;
+	struct uart *uart;
+	struct exitport *exitport;
+	struct i8042 *i8042;
+	struct cmos *cmos;
+
+	/* The stop state machine: the first stop request wins. */
+	pthread_mutex_t lock;
+	atomic_bool stopping;
+	struct vm_result result;
+	int stop_efd; /* eventfd: written once when stopping becomes true */
+
+	pthread_t input_thread;
+	bool input_started;
+};
+
+/* Ask the VM to stop for this reason (first caller wins). Any thread. */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+
+/* vm_vcpu.c */
+int vm_vcpus_start(struct vm *vm) MUST_CHECK;
+void vm_vcpus_stop(struct vm *vm);
+
+/* vm_devices.c */
+int vm_devices_create(struct vm *vm, struct verr *err) MUST_CHECK;
+void vm_devices_destroy(struct vm *vm);
+
+/* vm_console.c: host input -> guest UART */
+int vm_console_start(struct vm *vm) MUST_CHECK;
+void vm_console_stop(struct vm *vm);
+
+#endif
