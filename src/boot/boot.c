@@ -1,0 +1,61 @@
+/* boot_load: recognise the kernel format by content and run its loader. */
+#include "boot/boot.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "boot/bzimage.h"
+#include "boot/elf.h"
+#include "boot/longmode.h"
+#include "mem/gmem.h"
+
+static int boot_copy_cmdline(struct gmem *m, const struct boot_image *img, struct verr *err)
+{
+	size_t len = strlen(img->cmdline);
+
+	if (len > BOOT_CMDLINE_MAX)
+		return verr_set(err, E2BIG, "kernel '%s': command line is %zu bytes, at most %u fit",
+				img->kernel_name, len, BOOT_CMDLINE_MAX);
+	if (gmem_copy_to(m, BOOT_CMDLINE_ADDR, img->cmdline, len + 1))
+		return verr_set(err, EFAULT, "kernel '%s': cannot write the command line",
+				img->kernel_name);
+	return 0;
+}
+
+int boot_load(struct gmem *m, const struct boot_image *img, struct boot_entry *entry,
+	      struct verr *err)
+{
+	struct boot_image im = *img;
+	int ret;
+
+	if (!im.kernel_name)
+		im.kernel_name = "(unnamed)";
+	if (!im.cmdline)
+		im.cmdline = "";
+	memset(entry, 0, sizeof(*entry));
+	if (!im.kernel || im.kernel_len == 0)
+		return verr_set(err, EINVAL, "kernel '%s' is empty", im.kernel_name);
+	/* The loaders below rely on the boot area below 1 MiB being RAM. */
+	if (!gmem_is_ram(m, 0, 1ull << 20))
+		return verr_set(err, EINVAL, "kernel '%s': guest RAM does not cover the first MiB",
+				im.kernel_name);
+	ret = boot_copy_cmdline(m, &im, err);
+	if (ret)
+		return ret;
+	if (elf_is_elf(im.kernel, im.kernel_len))
+		ret = elf_load(m, &im, entry, err);
+	else if (bzimage_is_bzimage(im.kernel, im.kernel_len))
+		ret = bzimage_load(m, &im, entry, err);
+	else
+		ret = verr_set(err, ENOEXEC,
+			       "kernel '%s' is neither an ELF64 x86-64 executable nor a Linux bzImage",
+			       im.kernel_name);
+	if (ret)
+		return ret;
+	ret = longmode_setup(m, entry);
+	if (ret)
+		return verr_set(err, -ret, "kernel '%s': cannot write the boot page tables",
+				im.kernel_name);
+	entry->regs.rsp = BOOT_STACK_TOP;
+	return 0;
+}
