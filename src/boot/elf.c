@@ -159,6 +159,11 @@ int elf_load(struct gmem *m, const struct boot_image *img, struct boot_entry *en
 	if (!entry_ok)
 		return verr_set(err, EINVAL, "kernel '%s': entry point 0x%llx lies in no loaded segment",
 				img->kernel_name, (unsigned long long)eh.e_entry);
+	/* struct vessel_bootinfo has no initrd fields: refuse rather than drop it silently. */
+	if (img->initrd && img->initrd_len)
+		return verr_set(err, EINVAL,
+				"kernel '%s': an initrd needs a Linux bzImage; ELF kernels get none",
+				img->kernel_name);
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		elf_phdr(img, &eh, i, &ph);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)

@@ -360,6 +360,19 @@ static void test_cmdline_too_long(void **state)
 	free(cl);
 }
 
+static void test_initrd_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_entry e;
+	struct verr err = { 0 };
+	static const uint8_t initrd[16] = { 1 };
+	struct boot_image img = { .kernel = f->img, .kernel_len = f->len, .initrd = initrd,
+				  .initrd_len = sizeof(initrd), .cmdline = "", .kernel_name = "g.elf" };
+
+	assert_int_equal(boot_load(f->m, &img, &e, &err), -EINVAL);
+	assert_string_equal(err.msg, "kernel 'g.elf': an initrd needs a Linux bzImage; ELF kernels get none");
+}
+
 static void test_neither_format(void **state)
 {
 	struct fixture *f = *state;
@@ -395,6 +408,7 @@ int main(void)
 		T(test_no_load_segment),
 		T(test_lie_writes_nothing),
 		T(test_cmdline_too_long),
+		T(test_initrd_refused),
 		T(test_neither_format),
 	};
 
