@@ -57,9 +57,12 @@ static uint8_t cmos_read_time(const struct cmos *c, uint8_t reg)
 	time_t t;
 	unsigned year, h;
 	uint8_t pm;
+	int64_t secs;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	t = (time_t)(ts.tv_sec + c->time_offset);
+	if (__builtin_add_overflow((int64_t)ts.tv_sec, c->time_offset, &secs))
+		secs = (int64_t)ts.tv_sec; /* an absurd offset: fall back to host time */
+	t = (time_t)secs;
 	if (!gmtime_r(&t, &tm))
 		return 0;
 	year = (unsigned)tm.tm_year + 1900;

@@ -163,6 +163,22 @@ static void test_time_follows_host(void **state)
 	fail_msg("the clock never held still for one second");
 }
 
+/* Offsets beyond what time_t or gmtime can represent must not crash. */
+static void test_absurd_offsets(void **state)
+{
+	struct env *e = *state;
+
+	cmos_set_time_offset(e->c, INT64_MAX);
+	for (uint8_t r = 0; r < 10; r++)
+		(void)rd(e, r);
+	(void)rd(e, CMOS_CENTURY);
+	cmos_set_time_offset(e->c, INT64_MIN);
+	for (uint8_t r = 0; r < 10; r++)
+		(void)rd(e, r);
+	cmos_set_time_offset(e->c, 0);
+	assert_int_equal(rd(e, CMOS_CENTURY), 0x20);
+}
+
 static void test_status_registers_and_nvram(void **state)
 {
 	struct env *e = *state;
@@ -270,6 +286,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_time_bcd_24h, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_binary_and_12h, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_follows_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absurd_offsets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_registers_and_nvram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_64m, setup, teardown),
 		cmocka_unit_test(test_memory_5g),
