@@ -1,0 +1,26 @@
+/* The scenario table: add a scenario by adding its file and one line here. */
+#include "console.h"
+#include "lib.h"
+#include "scenario.h"
+
+extern const struct scenario scenario_smoke, scenario_fail, scenario_pagefault, scenario_timer,
+	scenario_user, scenario_syscall;
+
+static const struct scenario *const scenarios[] = {
+	&scenario_smoke, &scenario_fail,  &scenario_pagefault,
+	&scenario_timer, &scenario_user, &scenario_syscall,
+};
+
+const struct scenario *scenario_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++)
+		if (strlen(scenarios[i]->name) == len && memcmp(scenarios[i]->name, name, len) == 0)
+			return scenarios[i];
+	return 0;
+}
+
+void scenario_list(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++)
+		kprintf("testguest:   %-10s %s\n", scenarios[i]->name, scenarios[i]->summary);
+}
