@@ -1,4 +1,5 @@
 /* vessel: entry point and command dispatch. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* Guest output goes straight to stdout: `vessel run ... | head` must not kill vessel. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;
