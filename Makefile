@@ -66,12 +66,25 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvessel-asan.a
 
 unit: $(UNIT_BINS)
 
-# Fuzz targets (libFuzzer): built with clang; the parsers they reach are compiled in directly.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+# Fuzz targets (libFuzzer): the library is compiled once with clang for fuzzing
+# (fuzzer-no-link: coverage without libFuzzer's main) and each target links against it.
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC/FUZZ $<")
+	$(Q)$(CLANG) $(CPPFLAGS_VESSEL) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BUILD)/libvessel-fuzz.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libvessel-fuzz.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZ    $@")
-	$(Q)$(CLANG) $(CPPFLAGS_VESSEL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIB_SRCS) $(LIBS)
+	$(Q)$(CLANG) $(CPPFLAGS_VESSEL) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< \
+		$(BUILD)/libvessel-fuzz.a $(LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -83,12 +96,14 @@ fuzz: $(FUZZ_BINS)
 deps:
 	scripts/deps.sh
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all unit fuzz-build check-extra
+	$(MAKE) -j$(JOBS) all unit fuzz-build check-extra
 	scripts/check.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	scripts/demo.sh
 
 format:
