@@ -34,3 +34,17 @@ $(GUEST_ELF): $(GUEST_OBJS) guest/guest.ld
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
 
 check-extra: $(GUEST_ELF)
+
+# Development aid: the same guest plus a multiboot shim, bootable by QEMU TCG
+# (guest/qemu/run.sh), to check scenarios on a correct CPU.
+GUEST_MB_ELF := $(GUEST_BUILD)/testguest-mb.elf
+
+.PHONY: guest-qemu
+guest-qemu: $(GUEST_MB_ELF)
+
+$(GUEST_BUILD)/qemu/%.o: guest/qemu/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_MB_ELF): $(GUEST_OBJS) $(GUEST_BUILD)/qemu/multiboot.o guest/guest.ld
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) $(GUEST_BUILD)/qemu/multiboot.o

@@ -22,5 +22,5 @@ const struct scenario *scenario_find(const char *name, size_t len)
 void scenario_list(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++)
-		kprintf("testguest:   %-10s %s\n", scenarios[i]->name, scenarios[i]->summary);
+		kprintf("testguest:   %s: %s\n", scenarios[i]->name, scenarios[i]->summary);
 }
