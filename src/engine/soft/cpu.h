@@ -218,6 +218,7 @@ struct soft_lazy_flags {
 };
 
 struct soft_block_cache; /* block.h */
+struct soft_decoder;     /* decode.c */
 
 struct soft_stats {
 	uint64_t tlb_fills, tlb_flushes, tlb_page_flushes;
@@ -248,6 +249,9 @@ struct soft_cpu {
 	struct soft_stop *stop;     /* current run's stop record */
 	struct soft_tlb tlb;
 	struct soft_block_cache *cache;
+	struct soft_decoder *decoder;
+	bool code_dirty;            /* a write dropped blocks: leave the current block */
+	uint8_t mode;               /* decoding mode: 0 = 64-bit (only mode in this part) */
 	struct soft_stats stats;
 };
 

@@ -1,0 +1,63 @@
+/*
+ * Lazy arithmetic flags (core-internal). SDM Vol. 1, 3.4.3.1 and Appendix A
+ * (EFLAGS cross-reference) define which flags each instruction sets; an
+ * operation records its kind, operands and result in cpu->lf and the flags
+ * are computed only when something reads them (Jcc, SETcc, PUSHF, ...).
+ */
+#ifndef VESSEL_ENGINE_SOFT_FLAGS_H
+#define VESSEL_ENGINE_SOFT_FLAGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/soft/cpu.h"
+
+enum soft_lf_op {
+	SOFT_LF_NONE,  /* flags are in cpu->rflags */
+	SOFT_LF_ADD,   /* res = a + b */
+	SOFT_LF_ADC,   /* res = a + b + cin (cin recovered from res - a - b) */
+	SOFT_LF_SUB,   /* res = a - b (also CMP, NEG with a = 0) */
+	SOFT_LF_SBB,   /* res = a - b - cin */
+	SOFT_LF_LOGIC, /* CF = OF = 0, AF = 0 (undefined) */
+	SOFT_LF_INC,   /* res = a + 1, CF kept in rflags */
+	SOFT_LF_DEC,   /* res = a - 1, CF kept in rflags */
+	SOFT_LF_SHL,   /* res = a << b, b in 1..31/63 */
+	SOFT_LF_SHR,
+	SOFT_LF_SAR,
+	SOFT_LF_MUL,   /* CF = OF = b (0/1); SF ZF PF from res (undefined by the SDM) */
+};
+
+static inline uint64_t soft_size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline uint64_t soft_sign_bit(unsigned size)
+{
+	return 1ull << (size * 8 - 1);
+}
+
+static inline int64_t soft_sext(uint64_t v, unsigned size)
+{
+	unsigned sh = 64 - size * 8;
+	return (int64_t)(v << sh) >> sh;
+}
+
+static inline void soft_lf_set(struct soft_cpu *cpu, unsigned op, unsigned size, uint64_t a,
+			       uint64_t b, uint64_t res)
+{
+	cpu->lf.op = (uint8_t)op;
+	cpu->lf.size = (uint8_t)size;
+	cpu->lf.a = a;
+	cpu->lf.b = b;
+	cpu->lf.res = res;
+}
+
+/* CF now (cheap for the common kinds). */
+bool soft_flags_cf(struct soft_cpu *cpu);
+/* Fold the lazy flags into cpu->rflags and set lf.op = NONE. */
+void soft_flags_materialize(struct soft_cpu *cpu);
+/* Condition code cc (0-15, the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1, B.1). */
+bool soft_cond(struct soft_cpu *cpu, unsigned cc);
+
+#endif
