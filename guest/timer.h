@@ -13,15 +13,18 @@
 void pic_disable(void);
 
 /*
- * One PIT channel-2 one-shot of `count` input clocks: TSC (and LAPIC timer
- * current count, if the LAPIC timer is running) at start and at terminal count.
+ * Time at least `ticks` PIT input clocks (< 0xFFFF) with channel 2: TSC and
+ * LAPIC timer current count (the LAPIC timer must be running) at the first
+ * and the last counter read, and the PIT clocks really elapsed between them.
+ * 0, or -1 if the counter does not move.
  */
 struct pit_window {
 	uint64_t tsc0, tsc1;
 	uint32_t lapic0, lapic1;
+	uint64_t ticks;
 	uint64_t polls;
 };
-int pit_window_measure(uint16_t count, struct pit_window *w);
+int pit_window_measure(uint16_t ticks, struct pit_window *w);
 
 /* Local APIC (Intel SDM Vol. 3A, chapter 11). */
 int lapic_init(void); /* 0, or -1 (after printing why) if there is none */

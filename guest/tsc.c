@@ -1,6 +1,6 @@
 /*
  * TSC and LAPIC-timer calibration against the PIT: several 10 ms channel-2
- * windows, median taken, so one window stretched by host preemption does
+ * windows, median taken, so one window disturbed by host preemption does
  * not skew the result.
  */
 #include "arch.h"
@@ -8,7 +8,7 @@
 #include "timer.h"
 
 #define CALIB_WINDOWS 5
-#define CALIB_COUNT 11932 /* PIT input clocks: 10.000 ms */
+#define CALIB_TICKS 11932 /* PIT input clocks: 10.000 ms */
 
 uint64_t muldiv64(uint64_t a, uint64_t b, uint64_t c)
 {
@@ -36,6 +36,7 @@ static void sort_u64(uint64_t *v, int n)
 
 int time_calibrate(struct time_calib *c)
 {
+	/* Per window: TSC and LAPIC counts per second, each scaled by the PIT clocks really elapsed. */
 	uint64_t tsc[CALIB_WINDOWS], apic[CALIB_WINDOWS];
 
 	/* Free-running, masked LAPIC one-shot from the top: only its count is read. */
@@ -43,20 +44,20 @@ int time_calibrate(struct time_calib *c)
 	for (int i = 0; i < CALIB_WINDOWS; i++) {
 		struct pit_window w;
 
-		if (pit_window_measure(CALIB_COUNT, &w) < 0) {
-			kprintf("testguest: PIT channel 2 never reached terminal count (%lu polls)\n",
-				w.polls);
+		if (pit_window_measure(CALIB_TICKS, &w) < 0) {
+			kprintf("testguest: PIT channel 2 counted %lu clocks in %lu reads, want %u\n",
+				w.ticks, w.polls, CALIB_TICKS);
 			lapic_timer_stop();
 			return -1;
 		}
-		tsc[i] = w.tsc1 - w.tsc0;
-		apic[i] = w.lapic0 >= w.lapic1 ? w.lapic0 - w.lapic1 : 0;
+		tsc[i] = muldiv64(w.tsc1 - w.tsc0, PIT_HZ, w.ticks);
+		apic[i] = muldiv64(w.lapic0 >= w.lapic1 ? w.lapic0 - w.lapic1 : 0, PIT_HZ, w.ticks);
 	}
 	lapic_timer_stop();
 	sort_u64(tsc, CALIB_WINDOWS);
 	sort_u64(apic, CALIB_WINDOWS);
-	c->tsc_hz = muldiv64(tsc[CALIB_WINDOWS / 2], PIT_HZ, CALIB_COUNT);
-	c->lapic_hz = muldiv64(apic[CALIB_WINDOWS / 2], PIT_HZ, CALIB_COUNT);
+	c->tsc_hz = tsc[CALIB_WINDOWS / 2];
+	c->lapic_hz = apic[CALIB_WINDOWS / 2];
 	c->spread_pm = tsc[CALIB_WINDOWS / 2] ? muldiv64(tsc[CALIB_WINDOWS - 1] - tsc[0], 1000,
 							 tsc[CALIB_WINDOWS / 2])
 					      : UINT64_MAX;
