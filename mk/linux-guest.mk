@@ -1,0 +1,27 @@
+# Linux guest images (docs/linux-guest.md): `make linux-guest` builds
+#   build/linux/init           our static /init (guest/linux/*.c)
+#   build/linux/vmlinuz        Debian 12's linux-image-cloud-amd64 kernel
+#   build/linux/initramfs.img  /init + busybox-static + virtio modules
+# The images come from scripts/linux-guest.sh, which downloads with apt-get
+# only what build/linux/debs does not hold yet.
+
+LINUX_GUEST_SRCS := $(sort $(wildcard guest/linux/*.c))
+LINUX_GUEST_HDRS := $(sort $(wildcard guest/linux/*.h))
+
+# The guest's /init is a Linux userspace program, not part of vessel: plain
+# gcc -static, same warnings as the rest of the tree.
+$(BUILD)/linux/init: $(LINUX_GUEST_SRCS) $(LINUX_GUEST_HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $@")
+	$(Q)$(CC) -std=c11 -static -O2 -D_GNU_SOURCE $(WARN) -o $@ $(LINUX_GUEST_SRCS)
+
+.PHONY: linux-guest linux-guest-init
+linux-guest-init: $(BUILD)/linux/init
+
+linux-guest: $(BUILD)/linux/init
+	scripts/linux-guest.sh $(BUILD)/linux/init $(BUILD)/linux
+
+# make check always builds /init (cheap, no download); the images are only
+# built by `make linux-guest` or by the check script when
+# VESSEL_LINUX_TESTS=1.
+check-extra: $(BUILD)/linux/init
