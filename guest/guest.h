@@ -7,11 +7,15 @@
 
 #include "bootinfo.h"
 
-/* Exit statuses (the VM's exit status through VESSEL_EXIT_PORT). */
+/*
+ * Exit statuses (the VM's exit status through VESSEL_EXIT_PORT). Failures
+ * avoid 1 and 2, which vessel itself uses (bad options, guest crash), so a
+ * harness can tell a guest's verdict from a VMM error.
+ */
 #define GUEST_EXIT_PASS 0
-#define GUEST_EXIT_FAIL 1  /* a scenario's check failed */
-#define GUEST_EXIT_USAGE 2 /* bad boot info, unknown scenario, malformed argument */
-#define GUEST_EXIT_TRAP 3  /* unexpected exception or interrupt in ring 0 */
+#define GUEST_EXIT_FAIL 10  /* a scenario's check failed */
+#define GUEST_EXIT_USAGE 11 /* bad boot info, unknown scenario, malformed argument */
+#define GUEST_EXIT_TRAP 12  /* unexpected exception or interrupt in ring 0 */
 /* VESSEL_EXIT_HOST_LIMIT (77): this host cannot run the scenario (bootinfo.h). */
 
 /*

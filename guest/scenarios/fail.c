@@ -11,6 +11,6 @@ static int fail_run(const struct guest *g)
 
 const struct scenario scenario_fail = {
 	.name = "fail",
-	.summary = "exits with status 1 (vessel must exit non-zero)",
+	.summary = "exits with status 10 (vessel must exit non-zero)",
 	.run = fail_run,
 };

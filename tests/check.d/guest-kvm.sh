@@ -12,9 +12,15 @@ cd "$(dirname "$0")/../.." || exit 0
 VESSEL=${VESSEL:-build/vessel}
 ELF=${TESTGUEST:-build/guest/testguest.elf}
 LOGS=build/guest/logs
-# name:timeout_seconds:expect (ok = exit 0 and "testguest: NAME ok"; fail = non-zero and "NAME FAIL")
-SCENARIOS="smoke:30:ok user:60:ok pagefault:60:ok timer:90:ok syscall:30:ok fail:30:fail"
+# name:timeout_seconds:expect
+#   ok:      exit 0 and "testguest: NAME ok"
+#   fail:    exit 10 (GUEST_EXIT_FAIL, guest/guest.h) and "testguest: NAME FAIL"
+#   unknown: test=no-such-scenario, exit 11 (GUEST_EXIT_USAGE) and the scenario list
+SCENARIOS="smoke:30:ok user:60:ok pagefault:60:ok timer:90:ok syscall:30:ok fail:30:fail
+	unknown:30:unknown"
 HOST_LIMIT=77
+GUEST_EXIT_FAIL=10
+GUEST_EXIT_USAGE=11
 
 skip_all() {
 	for s in $SCENARIOS; do
@@ -36,11 +42,11 @@ for f in "$VESSEL" "$ELF"; do
 done
 mkdir -p "$LOGS"
 
-# run NAME TIMEOUT: sets rc and log
+# run NAME TIMEOUT TEST: sets rc and log
 run() {
 	log="$LOGS/kvm-$1.log"
 	timeout -k 5 "$2" "$VESSEL" run --engine kvm --mem 64M --kernel "$ELF" \
-		--cmdline "test=$1" </dev/null >"$log" 2>&1
+		--cmdline "test=$3" </dev/null >"$log" 2>&1
 	rc=$?
 }
 
@@ -54,7 +60,9 @@ for s in $SCENARIOS; do
 	rest=${s#*:}
 	tmo=${rest%%:*}
 	expect=${rest#*:}
-	run "$name" "$tmo"
+	arg=$name
+	[ "$expect" = unknown ] && arg=no-such-scenario
+	run "$name" "$tmo" "$arg"
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		fail "$name" "timed out after ${tmo}s"
 		continue
@@ -81,8 +89,19 @@ for s in $SCENARIOS; do
 	fail)
 		if [ "$rc" -eq 0 ]; then
 			fail "$name" "a failing guest made vessel exit 0"
+		elif [ "$rc" -ne "$GUEST_EXIT_FAIL" ]; then
+			fail "$name" "vessel exited $rc, want the guest's status $GUEST_EXIT_FAIL"
 		elif ! grep -q "testguest: $name FAIL" "$log"; then
 			fail "$name" "vessel exited $rc but the guest never reported its failure"
+		else
+			echo "PASS guest-kvm-$name"
+		fi
+		;;
+	unknown)
+		if [ "$rc" -ne "$GUEST_EXIT_USAGE" ]; then
+			fail "$name" "unknown scenario: vessel exited $rc, want $GUEST_EXIT_USAGE"
+		elif ! grep -q "testguest:   smoke: " "$log"; then
+			fail "$name" "unknown scenario: no scenario list printed"
 		else
 			echo "PASS guest-kvm-$name"
 		fi
