@@ -135,7 +135,8 @@ int cmd_run(int argc, char **argv)
 	int c, status;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages below */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': cfg.kernel_path = optarg; break;
 		case 'i': cfg.initrd_path = optarg; break;
@@ -159,8 +160,13 @@ int cmd_run(int argc, char **argv)
 		case 'h':
 			run_usage(stdout);
 			return 0;
+		case ':':
+			fprintf(stderr, "vessel: run: option '%s' needs a value (see 'vessel run --help')\n",
+				argv[optind - 1]);
+			return CLI_EXIT_USAGE;
 		default:
-			fprintf(stderr, "vessel: see 'vessel run --help'\n");
+			fprintf(stderr, "vessel: run: unknown option '%s' (see 'vessel run --help')\n",
+				argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
 	}
