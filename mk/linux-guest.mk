@@ -25,3 +25,12 @@ linux-guest: $(BUILD)/linux/init
 # built by `make linux-guest` or by the check script when
 # VESSEL_LINUX_TESTS=1.
 check-extra: $(BUILD)/linux/init
+
+# Host test of /init's command-line parser (run by tests/check.d/linux-guest-qemu.sh).
+$(BUILD)/linux/test-cmdline: guest/linux/tests/cmdline_test.c guest/linux/cmdline.c guest/linux/cmdline.h
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) -std=c11 -O1 -g -D_GNU_SOURCE $(WARN) $(SAN_FLAGS) -o $@ \
+		guest/linux/tests/cmdline_test.c guest/linux/cmdline.c
+
+check-extra: $(BUILD)/linux/test-cmdline

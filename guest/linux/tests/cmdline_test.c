@@ -39,7 +39,7 @@ int main(void)
 	expect("xvessel.test=shell vessel.testing=1 vessel.test", "vessel.test", 64, -ENOENT, NULL);
 	expect("vessel.test=", "vessel.test", 64, 0, "");
 	expect("vessel.exit=poweroff vessel.test=none", "vessel.exit", 64, 0, "poweroff");
-	/* Value plus NUL must fit: 5 bytes fits "shel", not "shell". */
+	/* The value plus its NUL must fit: "shell" needs 6 bytes. */
 	expect("vessel.test=shell", "vessel.test", 6, 0, "shell");
 	expect("vessel.test=shell", "vessel.test", 5, -E2BIG, NULL);
 	expect("vessel.test=shell", "vessel.test", 0, -E2BIG, NULL);
