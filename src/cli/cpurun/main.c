@@ -129,8 +129,8 @@ int main(int argc, char **argv)
 		cpurun_stats(p, cpurun_now() - t0);
 	uproc_destroy(p);
 	if (res.signaled) {
-		fprintf(stderr, "vessel-cpu-run: %s: %s: killed by %s\n", cfg.path, res.msg,
-			strsignal(res.signo));
+		fprintf(stderr, "vessel-cpu-run: %s: %s: killed by SIG%s\n", cfg.path, res.msg,
+			sigabbrev_np(res.signo) ? sigabbrev_np(res.signo) : "?");
 		/* End the way a native run would (the shell sees the same status). */
 		signal(res.signo, SIG_DFL);
 		raise(res.signo);

@@ -122,6 +122,8 @@ int uelf_load(struct umem *m, const uint8_t *image, size_t size, const char *nam
 	int r;
 
 	memset(info, 0, sizeof(*info));
+	if (size < SELFMAG || memcmp(image, ELFMAG, SELFMAG) != 0)
+		return verr_set(err, ENOEXEC, "'%s': not an ELF file", name);
 	if (size < sizeof(Elf64_Ehdr))
 		return verr_set(err, ENOEXEC, "'%s': too short for an ELF header", name);
 	r = uelf_check_ehdr(eh, size, name, err);

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -319,6 +320,15 @@ static int64_t sys_getrusage(struct uproc *p, const uint64_t a[6])
 	return umem_copy_to(p->mem, a[1], &ru, sizeof(ru));
 }
 
+static int64_t sys_sysinfo(struct uproc *p, const uint64_t a[6])
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) < 0)
+		return -errno;
+	return umem_copy_to(p->mem, a[0], &si, sizeof(si));
+}
+
 static int64_t sys_exit_group(struct uproc *p, const uint64_t a[6])
 {
 	p->exited = true;
@@ -352,6 +362,7 @@ const struct usys_entry usys_misc_table[USYS_MAX] = {
 	[SYS_gettimeofday] = { "gettimeofday", sys_gettimeofday },
 	[SYS_getrlimit] = { "getrlimit", sys_getrlimit },
 	[SYS_getrusage] = { "getrusage", sys_getrusage },
+	[SYS_sysinfo] = { "sysinfo", sys_sysinfo },
 	[SYS_getuid] = { "getuid", sys_getuid },
 	[SYS_getgid] = { "getgid", sys_getgid },
 	[SYS_geteuid] = { "geteuid", sys_geteuid },
