@@ -21,11 +21,15 @@ struct frame_pool {
 	uint64_t end;
 };
 
+/* RAM above 4 GiB: not identity-mapped, so only handed out as user 2 MiB pages. */
+#define HIGH_MEM_BASE (4ul << 30)
+
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt_low[512] __attribute__((aligned(4096)));
 static uint64_t pd_low[4][512] __attribute__((aligned(4096)));
 static uint64_t pt_low[512] __attribute__((aligned(4096)));
 static struct frame_pool frames;
+static struct frame_pool frames_high;
 
 static void zero_page(uint64_t pa)
 {
@@ -51,6 +55,31 @@ uint64_t frame_alloc(void)
 uint64_t frame_free_bytes(void)
 {
 	return frames.end - frames.next;
+}
+
+static uint64_t pool_take_2m(struct frame_pool *p)
+{
+	uint64_t pa = ALIGN_UP(p->next, HUGE_PAGE_SIZE);
+
+	if (pa >= p->end || p->end - pa < HUGE_PAGE_SIZE)
+		return 0;
+	p->next = pa + HUGE_PAGE_SIZE;
+	return pa;
+}
+
+uint64_t frame_alloc_2m(void)
+{
+	uint64_t pa = pool_take_2m(&frames_high);
+
+	return pa ? pa : pool_take_2m(&frames);
+}
+
+uint64_t frame_free_2m_bytes(void)
+{
+	uint64_t lo = ALIGN_UP(frames.next, HUGE_PAGE_SIZE), hi = frames_high.next;
+	uint64_t n = lo < frames.end ? (frames.end - lo) & ~(HUGE_PAGE_SIZE - 1) : 0;
+
+	return n + ((frames_high.end - hi) & ~(HUGE_PAGE_SIZE - 1));
 }
 
 static uint64_t low_page_flags(uint64_t va)
@@ -86,6 +115,10 @@ int paging_init(const struct guest *g)
 	}
 	frames.next = first;
 	frames.end = low_end & ~(PAGE_SIZE - 1);
+	if (g->boot->mem_bytes > g->boot->low_mem_end) {
+		frames_high.next = HIGH_MEM_BASE;
+		frames_high.end = HIGH_MEM_BASE + (g->boot->mem_bytes - g->boot->low_mem_end);
+	}
 
 	/* Upper levels allow user access; the leaves decide. */
 	pml4[0] = (uint64_t)pdpt_low | PTE_P | PTE_W | PTE_U;

@@ -7,7 +7,8 @@
  *                     page 0 unmapped; 3-4 GiB uncached (LAPIC, IOAPIC).
  *   [512 GiB, ...)    USER_REGION_BASE: ring-3 memory mapped on demand.
  * Page-table pages and user frames come from a bump allocator over RAM
- * between 2 MiB and the end of low memory.
+ * between 2 MiB and the end of low memory; RAM above 4 GiB (guest/bootinfo.h)
+ * serves only as user 2 MiB pages.
  */
 #ifndef GUEST_PAGING_H
 #define GUEST_PAGING_H
@@ -35,6 +36,14 @@ int paging_init(const struct guest *g);
 /* A free, zeroed 4 KiB frame (identity-mapped), or 0 when RAM is exhausted. */
 uint64_t frame_alloc(void);
 uint64_t frame_free_bytes(void);
+
+/*
+ * A 2 MiB-aligned 2 MiB frame for a user large page, above 4 GiB first, or 0.
+ * NOT zeroed (zeroing megabytes in an emulated ring 0 is slow): the caller
+ * must make ring 3 write it before reading it.
+ */
+uint64_t frame_alloc_2m(void);
+uint64_t frame_free_2m_bytes(void);
 
 /* Map one page at va (user region) to pa with PTE flags; 0 or -1 if out of frames / already mapped. */
 int paging_map_4k(uint64_t va, uint64_t pa, uint64_t flags);

@@ -4,11 +4,11 @@
 #include "scenario.h"
 
 extern const struct scenario scenario_smoke, scenario_fail, scenario_pagefault, scenario_timer,
-	scenario_user, scenario_syscall;
+	scenario_user, scenario_syscall, scenario_idle, scenario_fill;
 
 static const struct scenario *const scenarios[] = {
-	&scenario_smoke, &scenario_fail,  &scenario_pagefault,
-	&scenario_timer, &scenario_user, &scenario_syscall,
+	&scenario_smoke,  &scenario_fail,    &scenario_pagefault, &scenario_timer,
+	&scenario_user,   &scenario_syscall, &scenario_idle,      &scenario_fill,
 };
 
 const struct scenario *scenario_find(const char *name, size_t len)

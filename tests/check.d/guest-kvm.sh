@@ -1,111 +1,75 @@
 #!/bin/sh
 # Test-guest scenarios on the kvm engine. For each scenario runs
-#   build/vessel run --engine kvm --mem 64M --kernel build/guest/testguest.elf --cmdline test=NAME
-# under a timeout and checks exit status and output. Prints one line per
-# scenario: PASS name / FAIL name: why / SKIP name: reason; always exits 0.
-# Exit status 77 from the guest means "this host cannot run this scenario":
-# reported as SKIP with the guest's "testguest: host limitation: ..." message.
-# Logs: build/guest/logs/kvm-NAME.log.
+#   build/vessel run --engine kvm --mem 64M --kernel build/guest/testguest.elf \
+#       --cmdline "test=NAME [ARGS]"
+# under a timeout and checks vessel's exit status and the guest's output.
+# Prints one line per scenario: PASS guest-kvm-NAME / FAIL guest-kvm-NAME: why /
+# SKIP guest-kvm-NAME: reason; always exits 0. Exit status 77 means "this host
+# cannot run this scenario": reported as SKIP with the guest's
+# "testguest: host limitation: ..." message. Logs: build/guest/logs/kvm-NAME.log.
+# Statuses are those of guest/guest.h: 0 pass, 10 fail, 11 usage, 77 host limit.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
 
 VESSEL=${VESSEL:-build/vessel}
 ELF=${TESTGUEST:-build/guest/testguest.elf}
 LOGS=build/guest/logs
-# name:timeout_seconds:expect
-#   ok:      exit 0 and "testguest: NAME ok"
-#   fail:    exit 10 (GUEST_EXIT_FAIL, guest/guest.h) and "testguest: NAME FAIL"
-#   unknown: test=no-such-scenario, exit 11 (GUEST_EXIT_USAGE) and the scenario list
-SCENARIOS="smoke:30:ok user:60:ok pagefault:60:ok timer:90:ok syscall:30:ok fail:30:fail
-	unknown:30:unknown"
-HOST_LIMIT=77
-GUEST_EXIT_FAIL=10
-GUEST_EXIT_USAGE=11
-
-skip_all() {
-	for s in $SCENARIOS; do
-		echo "SKIP guest-kvm-${s%%:*}: $1"
-	done
-	exit 0
-}
+NAMES="smoke user pagefault timer syscall idle fill fail unknown"
 
 if ! err=$( (exec 3<>/dev/kvm) 2>&1); then
-	skip_all "cannot open /dev/kvm: ${err##*: }"
+	for n in $NAMES; do
+		echo "SKIP guest-kvm-$n: cannot open /dev/kvm: ${err##*: }"
+	done
+	exit 0
 fi
 for f in "$VESSEL" "$ELF"; do
-	if [ ! -x "$f" ] && [ ! -f "$f" ]; then
-		for s in $SCENARIOS; do
-			echo "FAIL guest-kvm-${s%%:*}: $f is missing (make all)"
+	if [ ! -f "$f" ]; then
+		for n in $NAMES; do
+			echo "FAIL guest-kvm-$n: $f is missing (make all)"
 		done
 		exit 0
 	fi
 done
 mkdir -p "$LOGS"
 
-# run NAME TIMEOUT TEST: sets rc and log
-run() {
-	log="$LOGS/kvm-$1.log"
-	timeout -k 5 "$2" "$VESSEL" run --engine kvm --mem 64M --kernel "$ELF" \
-		--cmdline "test=$3" </dev/null >"$log" 2>&1
-	rc=$?
-}
-
 fail() {
 	echo "FAIL guest-kvm-$1: $2 (log $log)"
 	tail -n 5 "$log" | sed 's/^/    /'
 }
 
-for s in $SCENARIOS; do
-	name=${s%%:*}
-	rest=${s#*:}
-	tmo=${rest%%:*}
-	expect=${rest#*:}
-	arg=$name
-	[ "$expect" = unknown ] && arg=no-such-scenario
-	run "$name" "$tmo" "$arg"
+# check NAME TIMEOUT_S EXPECT_STATUS EXPECT_LINE CMDLINE
+check() {
+	name=$1 tmo=$2 want=$3 line=$4 cmdline=$5
+	log="$LOGS/kvm-$name.log"
+	timeout -k 5 "$tmo" "$VESSEL" run --engine kvm --mem 64M --kernel "$ELF" \
+		--cmdline "$cmdline" </dev/null >"$log" 2>&1
+	rc=$?
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		fail "$name" "timed out after ${tmo}s"
-		continue
-	fi
-	if [ "$rc" -eq "$HOST_LIMIT" ]; then
+	elif [ "$rc" -eq 77 ]; then
 		msg=$(sed -n 's/^.*testguest: host limitation: //p' "$log" | head -n 1)
 		if [ -n "$msg" ]; then
 			echo "SKIP guest-kvm-$name: host limitation: $msg"
 		else
-			fail "$name" "exit $HOST_LIMIT without a host limitation message"
+			fail "$name" "exit 77 without a host limitation message"
 		fi
-		continue
+	elif [ "$rc" -ne "$want" ]; then
+		fail "$name" "vessel exited $rc, want $want"
+	elif ! grep -q "$line" "$log"; then
+		fail "$name" "exit $rc but no '$line' in the output"
+	else
+		echo "PASS guest-kvm-$name"
 	fi
-	case $expect in
-	ok)
-		if [ "$rc" -ne 0 ]; then
-			fail "$name" "vessel exited $rc"
-		elif ! grep -q "testguest: $name ok" "$log"; then
-			fail "$name" "exit 0 but no 'testguest: $name ok'"
-		else
-			echo "PASS guest-kvm-$name"
-		fi
-		;;
-	fail)
-		if [ "$rc" -eq 0 ]; then
-			fail "$name" "a failing guest made vessel exit 0"
-		elif [ "$rc" -ne "$GUEST_EXIT_FAIL" ]; then
-			fail "$name" "vessel exited $rc, want the guest's status $GUEST_EXIT_FAIL"
-		elif ! grep -q "testguest: $name FAIL" "$log"; then
-			fail "$name" "vessel exited $rc but the guest never reported its failure"
-		else
-			echo "PASS guest-kvm-$name"
-		fi
-		;;
-	unknown)
-		if [ "$rc" -ne "$GUEST_EXIT_USAGE" ]; then
-			fail "$name" "unknown scenario: vessel exited $rc, want $GUEST_EXIT_USAGE"
-		elif ! grep -q "testguest:   smoke: " "$log"; then
-			fail "$name" "unknown scenario: no scenario list printed"
-		else
-			echo "PASS guest-kvm-$name"
-		fi
-		;;
-	esac
-done
+}
+
+check smoke 30 0 "testguest: smoke ok" "test=smoke"
+check user 60 0 "testguest: user ok" "test=user"
+check pagefault 60 0 "testguest: pagefault ok" "test=pagefault"
+check timer 90 0 "testguest: timer ok" "test=timer"
+check syscall 30 0 "testguest: syscall ok" "test=syscall"
+check idle 30 0 "testguest: idle ok" "test=idle seconds=2"
+check fill 60 0 "testguest: fill ok" "test=fill fill_mib=32 hold_s=1"
+# A failing guest must fail the VM with the guest's own status, not vessel's.
+check fail 30 10 "testguest: fail FAIL" "test=fail"
+check unknown 30 11 "testguest:   smoke: " "test=no-such-scenario"
 exit 0

@@ -1,0 +1,135 @@
+/*
+ * fill: fill fill_mib= MiB (default 16) of ring-3 memory with a fixed
+ * pattern, hold it hold_s= seconds (default 0) while the vCPU idles, then
+ * verify every word. Every page holds the same bytes, so the host can merge
+ * them (KSM, page sharing); the verification catches any corruption from
+ * merging, unmerging, ballooning or swapping. Progress lines let a harness
+ * act while the guest holds: "fill: filled", "fill: holding", "fill: verified".
+ */
+#include "arch.h"
+#include "console.h"
+#include "guest.h"
+#include "lib.h"
+#include "paging.h"
+#include "scenario.h"
+#include "syscall.h"
+#include "task.h"
+#include "ticker.h"
+
+#define FILL_BASE (USER_REGION_BASE + (1ul << 30))
+#define FILL_PATTERN 0x5aa5c33c0ff0e11eul
+#define FILL_HZ 100
+
+struct fill_args {
+	uint64_t base;
+	uint64_t bytes;
+	uint64_t first_bad; /* address of the first mismatch (verify) */
+};
+
+static struct fill_args fill_args __user_data;
+
+/* The same for every page: identical pages for the host to merge. */
+static __user_text uint64_t fill_word(uint64_t addr)
+{
+	return FILL_PATTERN ^ (addr & 0xfff);
+}
+
+static __user_text void fill_task(uint64_t arg)
+{
+	const struct fill_args *a = (const struct fill_args *)arg;
+
+	for (uint64_t p = a->base; p < a->base + a->bytes; p += 8)
+		*(volatile uint64_t *)p = fill_word(p);
+	u_exit(0);
+}
+
+static __user_text void verify_task(uint64_t arg)
+{
+	struct fill_args *a = (struct fill_args *)arg;
+	uint64_t bad = 0;
+
+	a->first_bad = 0;
+	for (uint64_t p = a->base; p < a->base + a->bytes; p += 8)
+		if (*(volatile uint64_t *)p != fill_word(p)) {
+			if (!bad)
+				a->first_bad = p;
+			bad++;
+		}
+	u_exit(bad);
+}
+
+static int fill_map(uint64_t bytes)
+{
+	for (uint64_t off = 0; off < bytes; off += HUGE_PAGE_SIZE) {
+		uint64_t pa = frame_alloc_2m();
+
+		if (!pa || paging_map_2m(FILL_BASE + off, pa, PTE_W | PTE_U) < 0) {
+			kprintf("testguest: fill: out of guest RAM after %lu MiB\n", off >> 20);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int fill_memory(void)
+{
+	struct task t = { .entry = fill_task, .arg = (uint64_t)&fill_args };
+
+	if (task_run(&t) < 0) {
+		kprintf("testguest: fill: fill task killed by vector %lu at 0x%lx cr2 0x%lx\n",
+			t.fault.vector, t.fault.rip, t.fault.cr2);
+		return -1;
+	}
+	return 0;
+}
+
+static int fill_run(const struct guest *g)
+{
+	static struct ticker tk;
+	uint64_t mib, hold, t0, bad;
+	struct task t = { .entry = verify_task, .arg = (uint64_t)&fill_args };
+
+	if (guest_arg_u64(g, "fill_mib", 16, 1, 1ul << 20, &mib) < 0 ||
+	    guest_arg_u64(g, "hold_s", 0, 0, 1ul << 32, &hold) < 0)
+		return GUEST_EXIT_USAGE;
+	if (mib << 20 > frame_free_2m_bytes()) {
+		kprintf("testguest: fill: fill_mib=%lu but only %lu MiB free in 2 MiB frames\n", mib,
+			frame_free_2m_bytes() >> 20);
+		return GUEST_EXIT_USAGE;
+	}
+	if (ticker_start(&tk, FILL_HZ) < 0)
+		return GUEST_EXIT_FAIL;
+	fill_args = (struct fill_args){ .base = FILL_BASE, .bytes = ALIGN_UP(mib << 20, HUGE_PAGE_SIZE) };
+	if (fill_map(fill_args.bytes) < 0)
+		return GUEST_EXIT_USAGE; /* page tables took the last 2 MiB frames: fill_mib too large */
+	t0 = rdtsc();
+	if (fill_memory() < 0)
+		return GUEST_EXIT_FAIL;
+	kprintf("testguest: fill: filled %lu MiB in %lu ms\n", mib,
+		muldiv64(rdtsc() - t0, 1000, tk.calib.tsc_hz));
+	if (hold) {
+		kprintf("testguest: fill: holding %lu s\n", hold);
+		ticker_sleep(&tk, hold * FILL_HZ);
+	}
+	ticker_stop(&tk);
+	t0 = rdtsc();
+	if (task_run(&t) < 0) {
+		kprintf("testguest: fill: verify task killed by vector %lu at 0x%lx cr2 0x%lx\n",
+			t.fault.vector, t.fault.rip, t.fault.cr2);
+		return GUEST_EXIT_FAIL;
+	}
+	bad = t.exit_code;
+	kprintf("testguest: fill: verified %lu MiB in %lu ms, %lu bad words\n", mib,
+		muldiv64(rdtsc() - t0, 1000, tk.calib.tsc_hz), bad);
+	if (bad) {
+		kprintf("testguest: fill: first bad word at 0x%lx\n", fill_args.first_bad);
+		return GUEST_EXIT_FAIL;
+	}
+	return GUEST_EXIT_PASS;
+}
+
+const struct scenario scenario_fill = {
+	.name = "fill",
+	.summary = "fills fill_mib=N MiB with a fixed pattern, idles hold_s=S s, verifies",
+	.run = fill_run,
+};
