@@ -109,7 +109,7 @@ if [ -x "$P/crash" ]; then
 	rc=$?
 	"$P/crash" >/dev/null 2>&1
 	want=$?
-	if [ $rc -eq "$want" ] && grep -q '#PF at rip .*address 0x0.*SIGSEGV\|#PF at rip .*address 0.*Segmentation' "$T/err"; then
+	if [ $rc -eq "$want" ] && grep -q '#PF at rip 0x[0-9a-f]* (address 0, error code 0x6): killed by SIGSEGV' "$T/err"; then
 		echo "PASS cpurun-segv"
 	else
 		echo "FAIL cpurun-segv: status $rc (native $want): $(head -c 300 "$T/err")"
