@@ -155,6 +155,18 @@ void lapic_set_lint(struct lapic *l, unsigned pin, bool level);
 /* INIT: back to the power-on register state, keeping the APIC ID and base (11.4.7.3). */
 void lapic_init_reset(struct lapic *l);
 
+/*
+ * Lock-free hint for the vCPU loop at instruction-block boundaries: false
+ * means nothing is deliverable (no IRR vector beats PPR, no NMI, no ExtINT);
+ * true means take the lock and ask (lapic_take / lapic_take_nmi). Kept
+ * exact under the lock, so a false reading is only ever stale by one
+ * concurrent delivery, which then kicks the vCPU.
+ */
+static inline bool lapic_maybe_pending(struct lapic *l)
+{
+	return atomic_load_explicit(&l->maybe_pending, memory_order_acquire);
+}
+
 /* Highest vector in IRR whose priority class beats PPR, or -1. */
 int lapic_pending(struct lapic *l);
 /* The CPU takes vector: IRR -> ISR, PPR follows. */
