@@ -44,6 +44,7 @@ need_tools() {
 	done
 	[ -z "$missing" ] && return 0
 	say "installing host tools:$missing"
+	# shellcheck disable=SC2086 # a list of package names
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 }
 need_tools
@@ -107,7 +108,8 @@ bdeb=$(cached_deb busybox-static)
 
 # Unpack each .deb once; the stamp names the .deb it came from.
 unpack() {
-	local deb=$1 dir=$2 stamp="$2/.unpacked-$(basename "$1")"
+	local deb=$1 dir=$2 stamp
+	stamp="$2/.unpacked-$(basename "$1")"
 	[ -e "$stamp" ] && return 0
 	say "unpacking $(basename "$deb") into $dir"
 	rm -rf "$dir" && mkdir -p "$dir"
@@ -123,8 +125,10 @@ unpack "$bdeb" "$OUT/busybox-pkg"
 BUSYBOX=$OUT/busybox-pkg/bin/busybox
 [ -x "$BUSYBOX" ] || die "$bdeb has no bin/busybox"
 
-kver=$(basename "$(ls -d "$PKG"/lib/modules/*/ | head -n 1)")
-[ -n "$kver" ] && [ -f "$PKG/boot/vmlinuz-$kver" ] || die "$kdeb: no lib/modules/VERSION or boot/vmlinuz-VERSION"
+kver=$(find "$PKG/lib/modules" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -V | tail -n 1)
+if [ -z "$kver" ] || [ ! -f "$PKG/boot/vmlinuz-$kver" ]; then
+	die "$kdeb: no lib/modules/VERSION or boot/vmlinuz-VERSION"
+fi
 grep -q '^CONFIG_BLK_DEV_INITRD=y' "$PKG/boot/config-$kver" || die "kernel $kver cannot take an initramfs"
 if [ "$COMPRESS" = gzip ]; then
 	grep -q '^CONFIG_RD_GZIP=y' "$PKG/boot/config-$kver" || die "kernel $kver cannot unpack a gzip initramfs"

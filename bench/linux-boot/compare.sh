@@ -3,7 +3,7 @@
 # initramfs under vessel's soft engine and QEMU TCG, side by side, with the
 # in-guest syscall/fork/exec figures. Usage: bench/linux-boot/compare.sh [RUNS]
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 runs=${1:-3}
 q=$(bench/linux-boot/qemu.sh "$runs" | tee /dev/stderr | tail -n 1)
 v=$(bench/linux-boot/vessel.sh "$runs" | tee /dev/stderr | tail -n 1)

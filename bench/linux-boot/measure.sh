@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the bench/linux-boot scripts: boot the Linux guest images once
 # under a VMM command and time it from the host's side.
 # Needs bash 5 ($EPOCHREALTIME). Images: build/linux (make linux-guest).
@@ -5,6 +6,7 @@
 LG_OUT=${LG_OUT:-build/linux}
 LG_KERNEL=$LG_OUT/vmlinuz
 LG_INITRD=$LG_OUT/initramfs.img
+# shellcheck disable=SC2034 # used by the scripts that source this
 LG_APPEND="console=ttyS0 vessel.test=bench"
 
 lg_need_images() {
@@ -36,9 +38,9 @@ lg_boot() {
 			case "$line" in
 			*"vessel-guest: init ok"*) init=$now ;;
 			*"vessel-guest: exit "*) exit=$now ;;
-			*"vessel-guest: bench getppid "*) set -- $line; getppid=$4 ;;
-			*"vessel-guest: bench fork "*) set -- $line; fork=$4 ;;
-			*"vessel-guest: bench exec "*) set -- $line; exec=$4 ;;
+			*"vessel-guest: bench getppid "*) read -r _ _ _ getppid _ <<<"$line" ;;
+			*"vessel-guest: bench fork "*) read -r _ _ _ fork _ <<<"$line" ;;
+			*"vessel-guest: bench exec "*) read -r _ _ _ exec _ <<<"$line" ;;
 			__status=*) status=${line#__status=} ;;
 			esac
 		done

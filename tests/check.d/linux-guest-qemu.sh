@@ -6,7 +6,7 @@
 # Never downloads a kernel unless VESSEL_LINUX_TESTS=1: without the images it
 # prints SKIP. Also runs the host test of /init's command-line parser.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 OUT=build/linux
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
