@@ -113,7 +113,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include mk/*.mk
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)
 
 # Parts in mk/*.mk add prerequisites here (extra programs check needs).
 check-extra:

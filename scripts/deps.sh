@@ -2,7 +2,7 @@
 # Install the Debian packages vessel needs to build and test, if any are missing.
 # Safe to run again: it only calls apt-get when something is absent.
 set -eu
-PKGS="build-essential clang libzydis-dev libcmocka-dev libseccomp-dev busybox-static
+PKGS="build-essential clang libzydis-dev libcmocka-dev libseccomp-dev busybox-static cpio kmod qemu-system-x86 qemu-user
       libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
