@@ -3,7 +3,7 @@
  * Vol. 2 per instruction): FNINIT, FLDCW/FNSTCW/FNSTSW/FNCLEX, FLD/FST/FSTP
  * of m32/m64/m80/ST(i), FILD/FIST/FISTP, FADD/FSUB(R)/FMUL/FDIV(R) and their
  * popping forms, FXCH, FCHS/FABS/FSQRT/FRNDINT, FLD1/FLDZ, FCOMI/FUCOMI(P),
- * FCOM/FUCOM(P)(P)/FTST/FXAM, FFREE(P), FWAIT.
+ * FCOM/FUCOM(P)(P)/FTST/FXAM, FFREE(P), FNSTENV/FLDENV, FWAIT.
  *
  * Registers are the host's 80-bit long double. Arithmetic runs on the host
  * x87 under the guest's precision and rounding control with every exception
@@ -473,6 +473,81 @@ static int h_fnstsw(struct soft_cpu *cpu, const struct soft_op *op)
 	return SOFT_NEXT;
 }
 
+/* Full tag word (2 bits per physical register) from the abridged one (SDM Vol. 1, 8.1.7). */
+static uint16_t x87_full_tags(const struct soft_x87 *x)
+{
+	uint16_t tw = 0;
+
+	for (unsigned r = 0; r < 8; r++) {
+		unsigned tag;
+
+		if (!x87_valid(x, r))
+			tag = 3;
+		else if (x->st[r] == 0)
+			tag = 1;
+		else if (!isnormal(x->st[r]))
+			tag = 2;
+		else
+			tag = 0;
+		tw |= (uint16_t)(tag << (2 * r));
+	}
+	return tw;
+}
+
+/*
+ * FNSTENV/FLDENV m28: the 32-bit protected-mode environment (SDM Vol. 1,
+ * 8.1.10, figure 8-9), which 64-bit code uses: FCW, FSW, FTW, FIP, FOP|FCS,
+ * FDP, FDS, each in a 32-bit slot. FNSTENV then masks every exception.
+ */
+static int h_fnstenv(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	struct soft_x87 *x = &cpu->x87;
+	uint32_t env[7] = { x->fcw, x->fsw, x87_full_tags(x), (uint32_t)x->fip,
+			    (uint32_t)x->fop << 16, (uint32_t)x->fdp, 0 };
+
+	if (soft_fp_check(cpu, false))
+		return SOFT_FAULT;
+	if (soft_mem_write_buf(cpu, soft_ea(cpu, op), env, sizeof(env)))
+		return SOFT_FAULT;
+	x->fcw |= 0x3f;
+	return SOFT_NEXT;
+}
+
+static int h_fldenv(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	struct soft_x87 *x = &cpu->x87;
+	uint32_t env[7];
+	uint8_t ftw = 0;
+
+	if (soft_fp_check(cpu, false))
+		return SOFT_FAULT;
+	if (soft_mem_read_buf(cpu, soft_ea(cpu, op), env, sizeof(env)))
+		return SOFT_FAULT;
+	for (unsigned r = 0; r < 8; r++)
+		if (((env[2] >> (2 * r)) & 3) != 3)
+			ftw |= (uint8_t)(1u << r);
+	x->fcw = (uint16_t)((env[0] & 0x1f7f) | 0x40);
+	x->fsw = (uint16_t)env[1];
+	x->ftw = ftw;
+	x->fip = env[3];
+	x->fop = (uint16_t)((env[4] >> 16) & 0x7ff);
+	x->fdp = env[5];
+	/* Pending unmasked exceptions keep ES/B set, as after FLDCW. */
+	if (x->fsw & ~x->fcw & 0x3f)
+		x->fsw |= X87_ES | X87_B;
+	else
+		x->fsw &= (uint16_t)~(X87_ES | X87_B);
+	return SOFT_NEXT;
+}
+
+static int x87_dec_env(struct soft_op *op, const struct soft_decoded *d)
+{
+	if (d->nops != 1 || d->kind[0] != SOFT_OPND_MEM)
+		return -1;
+	op->fn = op->mnemonic == ZYDIS_MNEMONIC_FNSTENV ? h_fnstenv : h_fldenv;
+	return 0;
+}
+
 static int h_fwait(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	/* WAIT is #NM only with CR0.MP and CR0.TS both set (SDM Vol. 3A, 2.5). */
@@ -662,6 +737,7 @@ static const struct soft_op_entry x87_entries[] = {
 	{ ZYDIS_MNEMONIC_FFREE, x87_dec_ffree }, { ZYDIS_MNEMONIC_FFREEP, x87_dec_ffree },
 	{ ZYDIS_MNEMONIC_FLDCW, x87_dec_cw }, { ZYDIS_MNEMONIC_FNSTCW, x87_dec_cw },
 	{ ZYDIS_MNEMONIC_FNSTSW, x87_dec_cw },
+	{ ZYDIS_MNEMONIC_FNSTENV, x87_dec_env }, { ZYDIS_MNEMONIC_FLDENV, x87_dec_env },
 };
 
 const struct soft_op_table soft_x87_ops = {
