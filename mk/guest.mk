@@ -3,7 +3,7 @@
 # SSE/x87/popcnt and more (DESIGN.md), hence general registers only, no red
 # zone (interrupts arrive on the kernel stack) and a plain x86-64 baseline.
 
-GUEST_CC     ?= $(CC)
+GUEST_CC     ?= gcc
 GUEST_BUILD  := $(BUILD)/guest
 GUEST_ELF    := $(GUEST_BUILD)/testguest.elf
 GUEST_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-builtin -nostdlib -static -fno-pic -no-pie \

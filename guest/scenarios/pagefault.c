@@ -85,7 +85,7 @@ static int pf_run(const struct guest *g)
 {
 	struct demand_region r = { .base = PF_BASE };
 	struct task t = { .entry = pf_fill_task };
-	uint64_t pages, free0, used, want_used;
+	uint64_t pages, free0, used, want_used, t0, cycles;
 	static uint64_t kernel_word = 0x5a5a;
 	int ret;
 
@@ -95,7 +95,9 @@ static int pf_run(const struct guest *g)
 	t.arg = pages;
 	free0 = frame_free_bytes();
 	demand_region_install(&r);
+	t0 = rdtsc();
 	ret = task_run(&t);
+	cycles = rdtsc() - t0;
 	demand_region_remove();
 	if (ret < 0) {
 		kprintf("testguest: pagefault: task killed by vector %lu err 0x%lx at rip 0x%lx cr2 0x%lx\n",
@@ -105,8 +107,9 @@ static int pf_run(const struct guest *g)
 	used = (free0 - frame_free_bytes()) / PAGE_SIZE;
 	/* One PDPT and one PD for the region, one PT per 512 pages, one frame per page. */
 	want_used = pages + 2 + (pages + 511) / 512;
-	kprintf("testguest: pagefault: %lu pages, %lu faults, %lu frames, %lu pattern errors\n", pages,
-		r.faults, used, t.exit_code);
+	kprintf("testguest: pagefault: %lu pages, %lu faults, %lu frames, %lu pattern errors, "
+		"%lu TSC cycles per page\n",
+		pages, r.faults, used, t.exit_code, cycles / pages);
 	if (t.exit_code != 0 || r.faults != pages || r.first_cr2 != PF_BASE + PF_FIRST_OFFSET ||
 	    used != want_used) {
 		kprintf("testguest: pagefault: want 0 errors, %lu faults, first at 0x%lx (got 0x%lx), "
