@@ -48,6 +48,7 @@ struct boot_image {
 	const char *cmdline;   /* "" if none */
 	unsigned nr_cpus;
 	const char *kernel_name; /* for messages: the file name */
+	const char *initrd_name; /* for messages: the initrd's file name (NULL: "initrd") */
 };
 
 /* CPU state to start the boot vCPU in. */

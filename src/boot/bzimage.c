@@ -145,8 +145,8 @@ static int bz_place_initrd(const struct gmem *m, const struct boot_image *img,
 
 	if (len > top || ((top - len) & ~(GMEM_PAGE_SIZE - 1)) < l->kernel_end)
 		return verr_set(err, EFBIG,
-				"kernel '%s': initrd of %zu bytes does not fit between the kernel end 0x%llx and 0x%llx (%llu MiB guest RAM)",
-				img->kernel_name, img->initrd_len, (unsigned long long)l->kernel_end,
+				"initrd '%s' (%zu bytes) does not fit between the end of kernel '%s' at 0x%llx and 0x%llx (%llu MiB guest RAM)",
+				img->initrd_name ? img->initrd_name : "initrd", img->initrd_len, img->kernel_name, (unsigned long long)l->kernel_end,
 				(unsigned long long)top, (unsigned long long)(m->ram_size / MIB));
 	l->initrd_addr = (top - len) & ~(GMEM_PAGE_SIZE - 1);
 	return 0;

@@ -47,6 +47,7 @@ static int vm_load_kernel(struct vm *vm, struct verr *err)
 		.cmdline = c->cmdline ? c->cmdline : "",
 		.nr_cpus = vm->nr_cpus,
 		.kernel_name = c->kernel_path,
+		.initrd_name = c->initrd_path,
 	};
 	struct boot_entry entry;
 	uint8_t *kernel = NULL, *initrd = NULL;

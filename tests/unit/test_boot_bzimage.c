@@ -414,12 +414,13 @@ static void test_initrd_does_not_fit(void **state)
 	struct verr err = { 0 };
 	uint8_t *big = calloc(1, 48 * MIB);
 	struct boot_image img = { .kernel = f->img, .kernel_len = f->len, .initrd = big,
-				  .initrd_len = 48 * MIB, .cmdline = "", .kernel_name = "bz" };
+				  .initrd_len = 48 * MIB, .cmdline = "", .kernel_name = "bz",
+				  .initrd_name = "rd.img" };
 
 	assert_non_null(big);
 	/* Kernel at 16 MiB + 4 MiB: 44 MiB remain below 64 MiB, 48 do not fit. */
 	assert_int_equal(boot_load(f->m, &img, &e, &err), -EFBIG);
-	assert_non_null(strstr(err.msg, "kernel 'bz': initrd of 50331648 bytes does not fit between the kernel end 0x1400000 and 0x4000000"));
+	assert_non_null(strstr(err.msg, "initrd 'rd.img' (50331648 bytes) does not fit between the end of kernel 'bz' at 0x1400000 and 0x4000000"));
 	/* 44 MiB exactly fits. */
 	img.initrd_len = 44 * MIB;
 	memset(&err, 0, sizeof(err));
