@@ -109,6 +109,12 @@ static inline __attribute__((always_inline)) void irq_enable_and_halt(void)
 	__asm__ volatile("sti; hlt" : : : "memory");
 }
 
+/* Take any interrupt already pending, then close again (sti's shadow covers the nop). */
+static inline __attribute__((always_inline)) void irq_drain(void)
+{
+	__asm__ volatile("sti; nop; cli" : : : "memory");
+}
+
 static inline __attribute__((always_inline)) void cpu_relax(void)
 {
 	__asm__ volatile("pause" : : : "memory");

@@ -71,6 +71,13 @@ void lapic_timer_stop(void)
 {
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED);
 	lapic_write(LAPIC_TIMER_INITIAL, 0);
+	/*
+	 * A tick that fired before the mask may still wait in the IRR: deliver it
+	 * now, while its handler is registered, not later into someone else.
+	 * The kernel runs with interrupts off, so this never opens a window
+	 * the caller did not expect.
+	 */
+	irq_drain();
 }
 
 uint32_t lapic_timer_current(void)
