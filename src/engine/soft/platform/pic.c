@@ -64,7 +64,15 @@ static bool update_locked(struct pic *p)
 {
 	bool intr;
 
-	chip_set_irq(&p->chip[0], 2, chip_best_irq(&p->chip[1], false) >= 0);
+	/*
+	 * The master's IR2 follows the slave's INT output like a level input:
+	 * a slave request that goes away (masked, EOI'd elsewhere, line dropped)
+	 * must not leave a latched request that ends as a spurious interrupt.
+	 */
+	if (chip_best_irq(&p->chip[1], false) >= 0)
+		p->chip[0].irr |= 1u << 2;
+	else
+		p->chip[0].irr &= (uint8_t)~(1u << 2);
 	intr = chip_best_irq(&p->chip[0], true) >= 0;
 	if (intr == p->intr)
 		return false;
