@@ -20,6 +20,7 @@
 #include "console.h"
 #include "desc.h"
 #include "guest.h"
+#include "paging.h"
 #include "scenario.h"
 #include "syscall.h"
 #include "syscall_msr.h"
@@ -90,10 +91,14 @@ static void sc_kernel(struct syscall_regs *r, void *ctx)
 {
 	struct sc_state *st = ctx;
 	const struct sc_probe *p = &sc_probe;
-	uint64_t user_flags = *(const uint64_t *)r->user_rsp; /* pushed just before SYSCALL */
-	uint64_t e = 0;
+	uint64_t user_flags = 0, e = 0;
 
 	st->calls++;
+	/* The probe pushed its RFLAGS just before SYSCALL; RSP is the user's, so check it first. */
+	if (paging_user_ok(r->user_rsp, 8, 0))
+		user_flags = *(const uint64_t *)r->user_rsp;
+	else
+		e |= 16;
 	if (r->rcx != (uint64_t)sc_after_syscall)
 		e |= 1; /* RCX must hold the return RIP */
 	if ((r->r11 & ~RFLAGS_RF) != user_flags || !(user_flags & RFLAGS_DF) || !(user_flags & RFLAGS_IF))
