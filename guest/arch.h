@@ -83,7 +83,9 @@ static inline __attribute__((always_inline)) void invlpg(uint64_t va)
 
 static inline __attribute__((always_inline)) void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
 }
 
 static inline __attribute__((always_inline)) uint64_t read_rflags(void)

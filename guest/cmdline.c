@@ -17,7 +17,8 @@ const char *guest_arg(const struct guest *g, const char *key, size_t *len)
 		while (i < n && s[i] != ' ')
 			i++;
 		end = i;
-		if (end - start > klen && s[start + klen] == '=' && memcmp(s + start, key, klen) == 0) {
+		if (end - start > klen && s[start + klen] == '=' &&
+		    memcmp(s + start, key, klen) == 0) {
 			*len = end - start - klen - 1;
 			return s + start + klen + 1;
 		}

@@ -36,9 +36,9 @@ struct desc_ptr {
 
 /* Flat segments: access byte and flags per SDM Vol. 3A, figure 3-8. */
 #define GDT_KCODE64 0x00af9a000000fffful /* P, DPL0, code exec/read, L=1 */
-#define GDT_KDATA 0x00cf92000000fffful   /* P, DPL0, data read/write */
+#define GDT_KDATA 0x00cf92000000fffful	 /* P, DPL0, data read/write */
 #define GDT_UCODE32 0x00cffa000000fffful /* P, DPL3, code, D=1 (SYSRET base slot) */
-#define GDT_UDATA 0x00cff2000000fffful   /* P, DPL3, data read/write */
+#define GDT_UDATA 0x00cff2000000fffful	 /* P, DPL3, data read/write */
 #define GDT_UCODE64 0x00affa000000fffful /* P, DPL3, code, L=1 */
 
 #define IDT_INTERRUPT_GATE 0x8e /* P, DPL0, 64-bit interrupt gate (IF cleared on entry) */
@@ -81,8 +81,8 @@ void tss_set_rsp0(uint64_t rsp0)
 
 void desc_init(void)
 {
-	struct desc_ptr gp = { .limit = sizeof(gdt) - 1, .base = (uint64_t)gdt };
-	struct desc_ptr ip = { .limit = sizeof(idt) - 1, .base = (uint64_t)idt };
+	struct desc_ptr gp = {.limit = sizeof(gdt) - 1, .base = (uint64_t)gdt};
+	struct desc_ptr ip = {.limit = sizeof(idt) - 1, .base = (uint64_t)idt};
 
 	gdt[0] = 0;
 	gdt[1] = 0;

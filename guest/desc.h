@@ -18,9 +18,9 @@
 #define SEL_TSS 0x38
 
 /* Vectors the guest uses beyond the exceptions. */
-#define VEC_PIC_BASE 0x20   /* 8259 remapped here, all lines masked */
+#define VEC_PIC_BASE 0x20 /* 8259 remapped here, all lines masked */
 #define VEC_LAPIC_TIMER 0x30
-#define VEC_SYSCALL 0x80    /* int $0x80, DPL 3 gate */
+#define VEC_SYSCALL 0x80 /* int $0x80, DPL 3 gate */
 #define VEC_SPURIOUS 0xff
 
 #define VEC_UD 6

@@ -61,8 +61,8 @@ void lapic_eoi(void)
 void lapic_timer_start(uint8_t vector, uint32_t initial, int periodic, int masked)
 {
 	lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
-	lapic_write(LAPIC_LVT_TIMER, vector | (periodic ? LAPIC_LVT_PERIODIC : 0) |
-					     (masked ? LAPIC_LVT_MASKED : 0));
+	lapic_write(LAPIC_LVT_TIMER,
+		    vector | (periodic ? LAPIC_LVT_PERIODIC : 0) | (masked ? LAPIC_LVT_MASKED : 0));
 	/* Writing the initial count (re)starts the timer (SDM 11.5.4). */
 	lapic_write(LAPIC_TIMER_INITIAL, initial);
 }

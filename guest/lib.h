@@ -15,6 +15,6 @@ int strcmp(const char *a, const char *b);
 int parse_u64(const char *s, size_t len, uint64_t *out);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((uint64_t)(a)-1))
 
 #endif

@@ -30,7 +30,8 @@ static int bootinfo_check(const struct vessel_bootinfo *bi, struct guest *g)
 			(uint64_t)VESSEL_BOOTINFO_MAGIC);
 		return -1;
 	}
-	if (bi->cmdline_len > CMDLINE_MAX || bi->cmdline_gpa + bi->cmdline_len + 1 > BOOTINFO_LIMIT) {
+	if (bi->cmdline_len > CMDLINE_MAX ||
+	    bi->cmdline_gpa + bi->cmdline_len + 1 > BOOTINFO_LIMIT) {
 		kprintf("testguest: command line at 0x%lx, %u bytes, is not in low memory\n",
 			bi->cmdline_gpa, bi->cmdline_len);
 		return -1;
@@ -47,7 +48,7 @@ static int bootinfo_check(const struct vessel_bootinfo *bi, struct guest *g)
 
 void kmain(const struct vessel_bootinfo *bi)
 {
-	struct guest g = { .boot = 0 };
+	struct guest g = {.boot = 0};
 	const struct scenario *s;
 	const char *name;
 	size_t len;
@@ -65,7 +66,8 @@ void kmain(const struct vessel_bootinfo *bi)
 	name = guest_arg(&g, "test", &len);
 	s = name ? scenario_find(name, len) : 0;
 	if (!s) {
-		kprintf("testguest: no scenario given or unknown (command line \"%s\"); want test=NAME:\n",
+		kprintf("testguest: no scenario given or unknown (command line \"%s\"); want "
+			"test=NAME:\n",
 			g.cmdline);
 		scenario_list();
 		guest_exit(GUEST_EXIT_USAGE);

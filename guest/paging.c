@@ -108,7 +108,8 @@ int paging_init(const struct guest *g)
 	if (low_end > IDENTITY_LIMIT)
 		low_end = IDENTITY_LIMIT;
 	if (low_end < first + HUGE_PAGE_SIZE) {
-		kprintf("testguest: need RAM up to at least 0x%lx, boot info says low memory ends at "
+		kprintf("testguest: need RAM up to at least 0x%lx, boot info says low memory ends "
+			"at "
 			"0x%lx\n",
 			first + HUGE_PAGE_SIZE, low_end);
 		return -1;
@@ -140,7 +141,8 @@ int paging_init(const struct guest *g)
 	return 0;
 }
 
-/* The entry at `level` (3 = PML4 ... 0 = PT) for va, allocating missing tables; NULL if impossible. */
+/* The entry at `level` (3 = PML4 ... 0 = PT) for va, allocating missing tables; NULL if impossible.
+ */
 static uint64_t *pte_walk(uint64_t va, int stop_level, int alloc)
 {
 	uint64_t *table = pml4;

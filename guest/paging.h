@@ -45,7 +45,8 @@ uint64_t frame_free_bytes(void);
 uint64_t frame_alloc_2m(void);
 uint64_t frame_free_2m_bytes(void);
 
-/* Map one page at va (user region) to pa with PTE flags; 0 or -1 if out of frames / already mapped. */
+/* Map one page at va (user region) to pa with PTE flags; 0 or -1 if out of frames / already mapped.
+ */
 int paging_map_4k(uint64_t va, uint64_t pa, uint64_t flags);
 int paging_map_2m(uint64_t va, uint64_t pa, uint64_t flags);
 

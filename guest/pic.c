@@ -19,12 +19,12 @@ void pic_disable(void)
 {
 	outb(PIC1_CMD, ICW1_INIT_ICW4);
 	outb(PIC2_CMD, ICW1_INIT_ICW4);
-	outb(PIC1_DATA, VEC_PIC_BASE);     /* ICW2: vector base */
+	outb(PIC1_DATA, VEC_PIC_BASE); /* ICW2: vector base */
 	outb(PIC2_DATA, VEC_PIC_BASE + 8);
-	outb(PIC1_DATA, 0x04);             /* ICW3: slave on IR2 */
-	outb(PIC2_DATA, 0x02);             /* ICW3: slave identity 2 */
+	outb(PIC1_DATA, 0x04); /* ICW3: slave on IR2 */
+	outb(PIC2_DATA, 0x02); /* ICW3: slave identity 2 */
 	outb(PIC1_DATA, ICW4_8086);
 	outb(PIC2_DATA, ICW4_8086);
-	outb(PIC1_DATA, 0xff);             /* OCW1: mask all */
+	outb(PIC1_DATA, 0xff); /* OCW1: mask all */
 	outb(PIC2_DATA, 0xff);
 }

@@ -88,9 +88,7 @@ static void vformat(struct outbuf *o, const char *fmt, va_list ap)
 			out_char(o, 'x');
 			out_u64(o, (uint64_t)va_arg(ap, void *), 16, width, pad);
 			break;
-		case 'c':
-			out_char(o, (char)va_arg(ap, int));
-			break;
+		case 'c': out_char(o, (char)va_arg(ap, int)); break;
 		case 's': {
 			const char *s = va_arg(ap, const char *);
 
@@ -98,9 +96,7 @@ static void vformat(struct outbuf *o, const char *fmt, va_list ap)
 				out_char(o, *s);
 			break;
 		}
-		case '%':
-			out_char(o, '%');
-			break;
+		case '%': out_char(o, '%'); break;
 		default: /* unknown conversion: show it rather than guess */
 			out_char(o, '%');
 			if (!*fmt)
@@ -113,7 +109,7 @@ static void vformat(struct outbuf *o, const char *fmt, va_list ap)
 
 void kprintf(const char *fmt, ...)
 {
-	struct outbuf o = { .len = 0 };
+	struct outbuf o = {.len = 0};
 	va_list ap;
 
 	va_start(ap, fmt);

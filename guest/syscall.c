@@ -20,8 +20,7 @@ static struct syscall_state sys;
 static void syscall_dispatch(struct trap_frame *f)
 {
 	switch (f->rax) {
-	case SYS_EXIT:
-		task_exit(f->rdi);
+	case SYS_EXIT: task_exit(f->rdi);
 	case SYS_WRITE:
 		if (f->rsi > 4096 || !paging_user_ok(f->rdi, f->rsi, 0)) {
 			f->rax = ~0ul; /* not the caller's memory */
@@ -30,15 +29,11 @@ static void syscall_dispatch(struct trap_frame *f)
 		uart_write((const char *)f->rdi, f->rsi);
 		f->rax = f->rsi;
 		return;
-	case SYS_GETCPL:
-		f->rax = f->cs & 3;
-		return;
+	case SYS_GETCPL: f->rax = f->cs & 3; return;
 	case SYS_SCENARIO:
 		f->rax = sys.scenario_fn ? sys.scenario_fn(f, sys.scenario_ctx) : ~0ul;
 		return;
-	default:
-		f->rax = ~0ul;
-		return;
+	default: f->rax = ~0ul; return;
 	}
 }
 

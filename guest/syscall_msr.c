@@ -26,7 +26,8 @@ void syscall_msr_enable(syscall_msr_fn fn, void *ctx)
 {
 	msr_state.fn = fn;
 	msr_state.ctx = ctx;
-	/* STAR[47:32]: SYSCALL CS (SS = +8); STAR[63:48]: SYSRET base (SS = +8, 64-bit CS = +16). */
+	/* STAR[47:32]: SYSCALL CS (SS = +8); STAR[63:48]: SYSRET base (SS = +8, 64-bit CS = +16).
+	 */
 	wrmsr(MSR_STAR, (uint64_t)SEL_USER_CS32 << 48 | (uint64_t)SEL_KERNEL_CS << 32);
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_SFMASK, SYSCALL_SFMASK);

@@ -11,8 +11,8 @@
 /* Registers at SYSCALL entry, built by syscall_entry (entry.S), lowest address first. */
 struct syscall_regs {
 	uint64_t r15, r14, r13, r12, r10, r9, r8, rbp, rbx, rdx, rsi, rdi, rax;
-	uint64_t r11;           /* user RFLAGS per SYSCALL; SYSRET loads RFLAGS from it */
-	uint64_t rcx;           /* user RIP per SYSCALL; SYSRET returns there */
+	uint64_t r11;		/* user RFLAGS per SYSCALL; SYSRET loads RFLAGS from it */
+	uint64_t rcx;		/* user RIP per SYSCALL; SYSRET returns there */
 	uint64_t kernel_rflags; /* RFLAGS at entry: user RFLAGS & ~SFMASK */
 	uint64_t user_rsp;
 	uint64_t pad;

@@ -19,8 +19,8 @@ struct task_fault {
 
 struct task {
 	void (*entry)(uint64_t arg); /* a __user_text function; must not return */
-	uint64_t arg;                /* passed in RDI */
-	uint64_t stack_top;          /* 0: the shared user stack */
+	uint64_t arg;		     /* passed in RDI */
+	uint64_t stack_top;	     /* 0: the shared user stack */
 	/* Filled in by task_run. */
 	uint64_t kernel_rsp;
 	int killed;

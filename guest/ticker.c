@@ -21,8 +21,8 @@ int ticker_start(struct ticker *t, uint64_t hz)
 	if (lapic_init() < 0 || time_calibrate(&t->calib) < 0)
 		return -1;
 	if (t->calib.lapic_hz / hz == 0 || t->calib.lapic_hz / hz > UINT32_MAX) {
-		kprintf("testguest: LAPIC timer at %lu Hz cannot tick at %lu Hz\n", t->calib.lapic_hz,
-			hz);
+		kprintf("testguest: LAPIC timer at %lu Hz cannot tick at %lu Hz\n",
+			t->calib.lapic_hz, hz);
 		return -1;
 	}
 	trap_register(VEC_LAPIC_TIMER, ticker_irq, t);

@@ -19,31 +19,32 @@ struct trap_handler {
 static struct trap_handler trap_handlers[256];
 
 static const char *const exception_names[32] = {
-	[0] = "#DE", [1] = "#DB", [2] = "NMI", [3] = "#BP", [4] = "#OF", [5] = "#BR",
-	[6] = "#UD", [7] = "#NM", [8] = "#DF", [10] = "#TS", [11] = "#NP", [12] = "#SS",
-	[13] = "#GP", [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM",
-	[20] = "#VE", [21] = "#CP",
+	[0] = "#DE",  [1] = "#DB",  [2] = "NMI",  [3] = "#BP",	[4] = "#OF",
+	[5] = "#BR",  [6] = "#UD",  [7] = "#NM",  [8] = "#DF",	[10] = "#TS",
+	[11] = "#NP", [12] = "#SS", [13] = "#GP", [14] = "#PF", [16] = "#MF",
+	[17] = "#AC", [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
 };
 
 void trap_register(unsigned vector, trap_fn fn, void *ctx)
 {
-	trap_handlers[vector & 0xff] = (struct trap_handler){ .fn = fn, .ctx = ctx };
+	trap_handlers[vector & 0xff] = (struct trap_handler){.fn = fn, .ctx = ctx};
 }
 
 void trap_unregister(unsigned vector)
 {
-	trap_handlers[vector & 0xff] = (struct trap_handler){ .fn = 0, .ctx = 0 };
+	trap_handlers[vector & 0xff] = (struct trap_handler){.fn = 0, .ctx = 0};
 }
 
 void trap_dump(const struct trap_frame *f)
 {
-	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "";
+	const char *name =
+		f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "";
 
 	kprintf("testguest: trap vector %lu %s err=0x%lx rip=0x%lx cs=0x%lx rflags=0x%lx rsp=0x%lx "
 		"cr2=0x%lx\n",
 		f->vector, name, f->error_code, f->rip, f->cs, f->rflags, f->rsp, read_cr2());
-	kprintf("testguest:   rax=0x%lx rbx=0x%lx rcx=0x%lx rdx=0x%lx rsi=0x%lx rdi=0x%lx\n", f->rax,
-		f->rbx, f->rcx, f->rdx, f->rsi, f->rdi);
+	kprintf("testguest:   rax=0x%lx rbx=0x%lx rcx=0x%lx rdx=0x%lx rsi=0x%lx rdi=0x%lx\n",
+		f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi);
 }
 
 void trap_dispatch(struct trap_frame *f)

@@ -36,7 +36,8 @@ static void sort_u64(uint64_t *v, int n)
 
 int time_calibrate(struct time_calib *c)
 {
-	/* Per window: TSC and LAPIC counts per second, each scaled by the PIT clocks really elapsed. */
+	/* Per window: TSC and LAPIC counts per second, each scaled by the PIT clocks really
+	 * elapsed. */
 	uint64_t tsc[CALIB_WINDOWS], apic[CALIB_WINDOWS];
 
 	/* Free-running, masked LAPIC one-shot from the top: only its count is read. */
@@ -45,7 +46,8 @@ int time_calibrate(struct time_calib *c)
 		struct pit_window w;
 
 		if (pit_window_measure(CALIB_TICKS, &w) < 0) {
-			kprintf("testguest: PIT channel 2 counted %lu clocks in %lu reads, want %u\n",
+			kprintf("testguest: PIT channel 2 counted %lu clocks in %lu reads, want "
+				"%u\n",
 				w.ticks, w.polls, CALIB_TICKS);
 			lapic_timer_stop();
 			return -1;

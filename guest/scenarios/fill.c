@@ -73,7 +73,7 @@ static int fill_map(uint64_t bytes)
 
 static int fill_memory(void)
 {
-	struct task t = { .entry = fill_task, .arg = (uint64_t)&fill_args };
+	struct task t = {.entry = fill_task, .arg = (uint64_t)&fill_args};
 
 	if (task_run(&t) < 0) {
 		kprintf("testguest: fill: fill task killed by vector %lu at 0x%lx cr2 0x%lx\n",
@@ -87,21 +87,23 @@ static int fill_run(const struct guest *g)
 {
 	static struct ticker tk;
 	uint64_t mib, hold, t0, bad;
-	struct task t = { .entry = verify_task, .arg = (uint64_t)&fill_args };
+	struct task t = {.entry = verify_task, .arg = (uint64_t)&fill_args};
 
 	if (guest_arg_u64(g, "fill_mib", 16, 1, 1ul << 20, &mib) < 0 ||
 	    guest_arg_u64(g, "hold_s", 0, 0, 1ul << 32, &hold) < 0)
 		return GUEST_EXIT_USAGE;
 	if (mib << 20 > frame_free_2m_bytes()) {
-		kprintf("testguest: fill: fill_mib=%lu but only %lu MiB free in 2 MiB frames\n", mib,
-			frame_free_2m_bytes() >> 20);
+		kprintf("testguest: fill: fill_mib=%lu but only %lu MiB free in 2 MiB frames\n",
+			mib, frame_free_2m_bytes() >> 20);
 		return GUEST_EXIT_USAGE;
 	}
 	if (ticker_start(&tk, FILL_HZ) < 0)
 		return GUEST_EXIT_FAIL;
-	fill_args = (struct fill_args){ .base = FILL_BASE, .bytes = ALIGN_UP(mib << 20, HUGE_PAGE_SIZE) };
+	fill_args =
+		(struct fill_args){.base = FILL_BASE, .bytes = ALIGN_UP(mib << 20, HUGE_PAGE_SIZE)};
 	if (fill_map(fill_args.bytes) < 0)
-		return GUEST_EXIT_USAGE; /* page tables took the last 2 MiB frames: fill_mib too large */
+		return GUEST_EXIT_USAGE; /* page tables took the last 2 MiB frames: fill_mib too
+					    large */
 	t0 = rdtsc();
 	if (fill_memory() < 0)
 		return GUEST_EXIT_FAIL;

@@ -63,7 +63,7 @@ static __user_text void pf_peek_task(uint64_t addr)
 /* Run entry(addr), expect it killed by #PF with error code `err` at addr. */
 static int pf_expect_kill(const char *what, void (*entry)(uint64_t), uint64_t addr, uint64_t err)
 {
-	struct task t = { .entry = entry, .arg = addr };
+	struct task t = {.entry = entry, .arg = addr};
 
 	if (task_run(&t) == 0) {
 		kprintf("testguest: pagefault: %s at 0x%lx did not fault (exit %lu)\n", what, addr,
@@ -83,8 +83,8 @@ static int pf_expect_kill(const char *what, void (*entry)(uint64_t), uint64_t ad
 
 static int pf_run(const struct guest *g)
 {
-	struct demand_region r = { .base = PF_BASE };
-	struct task t = { .entry = pf_fill_task };
+	struct demand_region r = {.base = PF_BASE};
+	struct task t = {.entry = pf_fill_task};
 	uint64_t pages, free0, used, want_used, t0, cycles;
 	static uint64_t kernel_word = 0x5a5a;
 	int ret;
@@ -100,7 +100,8 @@ static int pf_run(const struct guest *g)
 	cycles = rdtsc() - t0;
 	demand_region_remove();
 	if (ret < 0) {
-		kprintf("testguest: pagefault: task killed by vector %lu err 0x%lx at rip 0x%lx cr2 0x%lx\n",
+		kprintf("testguest: pagefault: task killed by vector %lu err 0x%lx at rip 0x%lx "
+			"cr2 0x%lx\n",
 			t.fault.vector, t.fault.error_code, t.fault.rip, t.fault.cr2);
 		return GUEST_EXIT_FAIL;
 	}
@@ -112,7 +113,8 @@ static int pf_run(const struct guest *g)
 		pages, r.faults, used, t.exit_code, cycles / pages);
 	if (t.exit_code != 0 || r.faults != pages || r.first_cr2 != PF_BASE + PF_FIRST_OFFSET ||
 	    used != want_used) {
-		kprintf("testguest: pagefault: want 0 errors, %lu faults, first at 0x%lx (got 0x%lx), "
+		kprintf("testguest: pagefault: want 0 errors, %lu faults, first at 0x%lx (got "
+			"0x%lx), "
 			"%lu frames\n",
 			pages, PF_BASE + PF_FIRST_OFFSET, r.first_cr2, want_used);
 		return GUEST_EXIT_FAIL;

@@ -30,13 +30,15 @@ static __user_text void smoke_task(uint64_t arg)
 static int smoke_run(const struct guest *g)
 {
 	const struct vessel_bootinfo *bi = g->boot;
-	struct task t = { .entry = smoke_task, .arg = bi->mem_bytes >> 20 };
+	struct task t = {.entry = smoke_task, .arg = bi->mem_bytes >> 20};
 
-	if (bi->nr_cpus < 1 || bi->low_mem_end > bi->mem_bytes || bi->image_end < (uint64_t)__image_end ||
-	    bi->image_end % 4096) {
-		kprintf("testguest: boot info inconsistent: mem 0x%lx low_end 0x%lx image_end 0x%lx "
+	if (bi->nr_cpus < 1 || bi->low_mem_end > bi->mem_bytes ||
+	    bi->image_end < (uint64_t)__image_end || bi->image_end % 4096) {
+		kprintf("testguest: boot info inconsistent: mem 0x%lx low_end 0x%lx image_end "
+			"0x%lx "
 			"(image ends 0x%lx) cpus %u\n",
-			bi->mem_bytes, bi->low_mem_end, bi->image_end, (uint64_t)__image_end, bi->nr_cpus);
+			bi->mem_bytes, bi->low_mem_end, bi->image_end, (uint64_t)__image_end,
+			bi->nr_cpus);
 		return GUEST_EXIT_FAIL;
 	}
 	if (task_run(&t) < 0) {
@@ -44,11 +46,13 @@ static int smoke_run(const struct guest *g)
 			t.fault.rip);
 		return GUEST_EXIT_FAIL;
 	}
-	kprintf("testguest: smoke: %d system calls, %lu TSC cycles each, %lu through the #UD quirk\n",
+	kprintf("testguest: smoke: %d system calls, %lu TSC cycles each, %lu through the #UD "
+		"quirk\n",
 		SMOKE_CALLS, smoke_cycles / SMOKE_CALLS, syscall_quirk_count());
 	/* CPL 3 as seen by the kernel on every system call, plus the argument round trip. */
 	if (t.exit_code != t.arg * 3 + 3) {
-		kprintf("testguest: ring-3 task returned %lu, want %lu\n", t.exit_code, t.arg * 3 + 3);
+		kprintf("testguest: ring-3 task returned %lu, want %lu\n", t.exit_code,
+			t.arg * 3 + 3);
 		return GUEST_EXIT_FAIL;
 	}
 	return GUEST_EXIT_PASS;

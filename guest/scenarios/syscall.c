@@ -33,7 +33,24 @@ struct sc_probe {
 	uint64_t out[16]; /* same order, out[15] = RFLAGS after SYSRET */
 	uint64_t flags_before;
 };
-enum { R_AX, R_BX, R_CX, R_DX, R_SI, R_DI, R_BP, R_8, R_9, R_10, R_11, R_12, R_13, R_14, R_15, R_FL };
+enum {
+	R_AX,
+	R_BX,
+	R_CX,
+	R_DX,
+	R_SI,
+	R_DI,
+	R_BP,
+	R_8,
+	R_9,
+	R_10,
+	R_11,
+	R_12,
+	R_13,
+	R_14,
+	R_15,
+	R_FL
+};
 
 static struct sc_probe sc_probe __user_data;
 
@@ -45,6 +62,7 @@ extern const char sc_after_syscall[], sc_landing[];
  * uint64_t sc_roundtrip(struct sc_probe *p), ring 3. Stack at SYSCALL:
  * [rsp] = RFLAGS before (CF=DF=1), [rsp+8] = p.
  */
+/* clang-format off */
 __asm__(".section .user.text, \"ax\"\n"
 	".globl sc_roundtrip, sc_after_syscall, sc_landing\n"
 	"sc_roundtrip:\n"
@@ -76,8 +94,9 @@ __asm__(".section .user.text, \"ax\"\n"
 	"	xor %eax, %eax\n"
 	"	ret\n"
 	".previous\n");
+/* clang-format on */
 
-#define SC_ANSWER(rax, rdi, rsi) ((rax) * 3 + ((rdi) ^ (rsi)))
+#define SC_ANSWER(rax, rdi, rsi) ((rax)*3 + ((rdi) ^ (rsi)))
 #define SC_FLIP (RFLAGS_CF | RFLAGS_DF)
 /* RFLAGS bits SYSRET loads from R11 (SDM Vol. 2B, SYSRET: R11 & 3C7FD7H | 2). */
 #define SYSRET_FLAGS_MASK 0x3c7fd7ul
@@ -101,7 +120,8 @@ static void sc_kernel(struct syscall_regs *r, void *ctx)
 		e |= 16;
 	if (r->rcx != (uint64_t)sc_after_syscall)
 		e |= 1; /* RCX must hold the return RIP */
-	if ((r->r11 & ~RFLAGS_RF) != user_flags || !(user_flags & RFLAGS_DF) || !(user_flags & RFLAGS_IF))
+	if ((r->r11 & ~RFLAGS_RF) != user_flags || !(user_flags & RFLAGS_DF) ||
+	    !(user_flags & RFLAGS_IF))
 		e |= 2; /* R11 must hold the user's RFLAGS */
 	if (r->kernel_rflags & SYSCALL_SFMASK)
 		e |= 4; /* SFMASK must clear IF, DF, TF, AC on entry */
@@ -110,14 +130,16 @@ static void sc_kernel(struct syscall_regs *r, void *ctx)
 	    r->r15 != p->in[R_15])
 		e |= 8; /* registers must arrive unchanged */
 	if (e) {
-		kprintf("testguest: syscall: entry check failed (mask 0x%lx): rcx 0x%lx (want 0x%lx) r11 0x%lx "
+		kprintf("testguest: syscall: entry check failed (mask 0x%lx): rcx 0x%lx (want "
+			"0x%lx) r11 0x%lx "
 			"(user 0x%lx) kernel rflags 0x%lx\n",
-			e, r->rcx, (uint64_t)sc_after_syscall, r->r11, user_flags, r->kernel_rflags);
+			e, r->rcx, (uint64_t)sc_after_syscall, r->r11, user_flags,
+			r->kernel_rflags);
 		st->errors++;
 	}
 	r->rax = SC_ANSWER(r->rax, r->rdi, r->rsi);
-	r->rcx += 2;          /* skip the ud2 after SYSCALL */
-	r->r11 ^= SC_FLIP;    /* user sees CF and DF cleared */
+	r->rcx += 2;	   /* skip the ud2 after SYSCALL */
+	r->r11 ^= SC_FLIP; /* user sees CF and DF cleared */
 }
 
 /* Ring 3: several round trips, returns a bit mask of failed checks (0 = pass). */
@@ -136,7 +158,8 @@ static __user_text void sc_task(uint64_t rounds)
 			bad |= 2; /* SYSRET's RIP came from RCX */
 		if (p->out[R_11] != (p->flags_before ^ SC_FLIP))
 			bad |= 4;
-		if ((p->out[R_FL] & SYSRET_FLAGS_MASK) != ((p->flags_before ^ SC_FLIP) & SYSRET_FLAGS_MASK))
+		if ((p->out[R_FL] & SYSRET_FLAGS_MASK) !=
+		    ((p->flags_before ^ SC_FLIP) & SYSRET_FLAGS_MASK))
 			bad |= 8; /* RFLAGS came from R11 */
 		for (int i = R_DX; i <= R_15; i++)
 			if (i != R_11 && p->out[i] != p->in[i])
@@ -149,8 +172,8 @@ static __user_text void sc_task(uint64_t rounds)
 
 static int sc_run(const struct guest *g)
 {
-	struct sc_state st = { .calls = 0 };
-	struct task t = { .entry = sc_task };
+	struct sc_state st = {.calls = 0};
+	struct task t = {.entry = sc_task};
 	uint64_t rounds;
 	int ret;
 
@@ -166,9 +189,11 @@ static int sc_run(const struct guest *g)
 					 "(CS & 3 == 3 at the entry point)");
 		if (t.fault.vector == VEC_PF && t.fault.rip == (uint64_t)syscall_entry_probe &&
 		    (t.fault.error_code & PF_USER))
-			guest_host_limit("SYSCALL from ring 3 jumped to LSTAR with CS claiming ring 0 "
-					 "but accesses still at user privilege");
-		kprintf("testguest: syscall: task killed by vector %lu err 0x%lx at 0x%lx cr2 0x%lx\n",
+			guest_host_limit(
+				"SYSCALL from ring 3 jumped to LSTAR with CS claiming ring 0 "
+				"but accesses still at user privilege");
+		kprintf("testguest: syscall: task killed by vector %lu err 0x%lx at 0x%lx cr2 "
+			"0x%lx\n",
 			t.fault.vector, t.fault.error_code, t.fault.rip, t.fault.cr2);
 		return GUEST_EXIT_FAIL;
 	}

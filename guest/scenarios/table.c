@@ -7,8 +7,8 @@ extern const struct scenario scenario_smoke, scenario_fail, scenario_pagefault, 
 	scenario_user, scenario_syscall, scenario_idle, scenario_fill;
 
 static const struct scenario *const scenarios[] = {
-	&scenario_smoke,  &scenario_fail,    &scenario_pagefault, &scenario_timer,
-	&scenario_user,   &scenario_syscall, &scenario_idle,      &scenario_fill,
+	&scenario_smoke, &scenario_fail,    &scenario_pagefault, &scenario_timer,
+	&scenario_user,	 &scenario_syscall, &scenario_idle,	 &scenario_fill,
 };
 
 const struct scenario *scenario_find(const char *name, size_t len)

@@ -24,9 +24,9 @@
 #define TIMER_MAX_TICKS 1000
 
 struct timer_state {
-	uint64_t ticks;       /* ticks taken in the current phase */
-	uint64_t user_ticks;  /* of which interrupted ring 3 */
-	uint64_t want;        /* ticks to record */
+	uint64_t ticks;	     /* ticks taken in the current phase */
+	uint64_t user_ticks; /* of which interrupted ring 3 */
+	uint64_t want;	     /* ticks to record */
 	uint64_t tsc[TIMER_MAX_TICKS];
 };
 
@@ -51,7 +51,7 @@ static uint64_t timer_call(struct trap_frame *f, void *ctx)
 }
 
 struct timer_user_args {
-	uint64_t want;   /* ticks to wait for */
+	uint64_t want;	 /* ticks to wait for */
 	uint64_t cycles; /* give up after this many TSC cycles */
 };
 
@@ -122,7 +122,8 @@ static int timer_check(const char *phase, const struct timer_state *st, uint64_t
 		return -1;
 	}
 	if (regular * 3 < (n - 1) * 2) {
-		kprintf("testguest: timer: %s: fewer than 2/3 of intervals within 25%% of the period\n",
+		kprintf("testguest: timer: %s: fewer than 2/3 of intervals within 25%% of the "
+			"period\n",
 			phase);
 		return -1;
 	}
@@ -134,7 +135,7 @@ static int timer_run(const struct guest *g)
 	static struct timer_state st;
 	struct time_calib c;
 	uint64_t hz, n, count, period;
-	struct task t = { .entry = timer_user_task };
+	struct task t = {.entry = timer_user_task};
 	int ok;
 
 	if (guest_arg_u64(g, "hz", 20, 5, 1000, &hz) < 0 ||
@@ -142,7 +143,8 @@ static int timer_run(const struct guest *g)
 		return GUEST_EXIT_USAGE;
 	if (lapic_init() < 0 || time_calibrate(&c) < 0)
 		return GUEST_EXIT_FAIL;
-	kprintf("testguest: timer: TSC %lu kHz, LAPIC timer %lu kHz (/16), calibration spread %lu.%lu%%\n",
+	kprintf("testguest: timer: TSC %lu kHz, LAPIC timer %lu kHz (/16), calibration spread "
+		"%lu.%lu%%\n",
 		c.tsc_hz / 1000, c.lapic_hz / 1000, c.spread_pm / 10, c.spread_pm % 10);
 	if (c.tsc_hz < 50000000 || c.tsc_hz > 20000000000ul || c.lapic_hz < 10000 ||
 	    c.lapic_hz / hz > UINT32_MAX) {
@@ -171,13 +173,14 @@ static int timer_run(const struct guest *g)
 	/* Phase 2: ticks while ring 3 runs; the task gives up after 4x the expected time. */
 	memset(&st, 0, sizeof(st));
 	st.want = n;
-	timer_user_args = (struct timer_user_args){ .want = n, .cycles = period * n * 4 };
+	timer_user_args = (struct timer_user_args){.want = n, .cycles = period * n * 4};
 	t.arg = (uint64_t)&timer_user_args;
 	syscall_set_scenario(timer_call, &st);
 	lapic_timer_start(VEC_LAPIC_TIMER, (uint32_t)count, 1, 0);
 	if (task_run(&t) < 0 || t.exit_code != 0) {
 		lapic_timer_stop();
-		kprintf("testguest: timer: ring-3 phase: task %s (exit %lu, vector %lu), %lu ticks\n",
+		kprintf("testguest: timer: ring-3 phase: task %s (exit %lu, vector %lu), %lu "
+			"ticks\n",
 			t.killed ? "killed" : "timed out", t.exit_code, t.fault.vector, st.ticks);
 		return GUEST_EXIT_FAIL;
 	}

@@ -65,8 +65,8 @@ static void mat_mul(uint64_t out[3][3], const uint64_t a[3][3], const uint64_t b
 /* (x_n, sum of x_0..x_{n-1}) by jump-ahead. */
 static void lcg_jump(uint64_t seed, uint64_t n, uint64_t *x, uint64_t *sum)
 {
-	uint64_t p[3][3] = { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
-	uint64_t m[3][3] = { { LCG_A, 0, LCG_C }, { 1, 1, 0 }, { 0, 0, 1 } };
+	uint64_t p[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+	uint64_t m[3][3] = {{LCG_A, 0, LCG_C}, {1, 1, 0}, {0, 0, 1}};
 
 	for (; n; n >>= 1) {
 		if (n & 1)
@@ -79,9 +79,9 @@ static void lcg_jump(uint64_t seed, uint64_t n, uint64_t *x, uint64_t *sum)
 
 static int user_run(const struct guest *g)
 {
-	struct user_result r = { .x = rdtsc() * 0x9e3779b97f4a7c15ul, .reported = 0 };
+	struct user_result r = {.x = rdtsc() * 0x9e3779b97f4a7c15ul, .reported = 0};
 	uint64_t iters, seed = r.x, want_x, want_sum;
-	struct task t = { .entry = user_task };
+	struct task t = {.entry = user_task};
 
 	if (guest_arg_u64(g, "iters", 20000000, 1, 1ul << 40, &iters) < 0)
 		return GUEST_EXIT_USAGE;
@@ -94,7 +94,8 @@ static int user_run(const struct guest *g)
 	}
 	syscall_set_scenario(0, 0);
 	lcg_jump(seed, iters, &want_x, &want_sum);
-	kprintf("testguest: user: seed 0x%lx, %lu iterations in %lu TSC cycles (%lu.%02lu cycles/iter)\n",
+	kprintf("testguest: user: seed 0x%lx, %lu iterations in %lu TSC cycles (%lu.%02lu "
+		"cycles/iter)\n",
 		seed, iters, t.exit_code, t.exit_code / iters, t.exit_code * 100 / iters % 100);
 	if (!r.reported || r.cpl != 3) {
 		kprintf("testguest: user: result %sreported, from CPL %lu (want 3)\n",
