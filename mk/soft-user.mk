@@ -9,7 +9,8 @@ $(BUILD)/vessel-cpu-run: $(CPURUN_OBJS) $(BUILD)/libvessel.a
 
 # Guest programs: plain `gcc -static` C programs (run natively and under the runner).
 CPU_PROG_SRCS := $(sort $(wildcard tests/cpu-programs/*.c))
-CPU_PROG_BINS := $(CPU_PROG_SRCS:tests/cpu-programs/%.c=$(BUILD)/cpu-programs/%)
+CPU_PROG_BINS := $(CPU_PROG_SRCS:tests/cpu-programs/%.c=$(BUILD)/cpu-programs/%) \
+		 $(BUILD)/cpu-programs/misc-static-pie
 CPU_BENCH_SRCS := $(sort $(wildcard bench/cpu/*.c))
 CPU_BENCH_BINS := $(CPU_BENCH_SRCS:bench/cpu/%.c=$(BUILD)/bench-cpu/%)
 CPU_PROG_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror
@@ -17,6 +18,11 @@ CPU_PROG_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror
 $(BUILD)/cpu-programs/%: tests/cpu-programs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPU_PROG_CFLAGS) -o $@ $< -lm
+
+# The same program as a static-pie (ET_DYN without PT_INTERP): the loader's other path.
+$(BUILD)/cpu-programs/misc-static-pie: tests/cpu-programs/misc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPU_PROG_CFLAGS) -static-pie -fPIE -o $@ $<
 
 $(BUILD)/bench-cpu/%: bench/cpu/%.c
 	@mkdir -p $(dir $@)
