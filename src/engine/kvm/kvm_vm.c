@@ -81,7 +81,8 @@ static int kvm_map_memory(struct engine_vm *vm, struct verr *err)
 
 static int kvm_platform_create(struct engine_vm *vm, struct verr *err)
 {
-	struct kvm_pit_config pit = { .flags = 0 };
+	/* SPEAKER_DUMMY: KVM answers port 0x61 (channel 2 gate, OUT2) in the kernel too. */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		log_debug("kvm: KVM_SET_TSS_ADDR: %s", strerror(errno));
