@@ -13,7 +13,8 @@ CPU_PROG_BINS := $(CPU_PROG_SRCS:tests/cpu-programs/%.c=$(BUILD)/cpu-programs/%)
 		 $(BUILD)/cpu-programs/misc-static-pie
 CPU_BENCH_SRCS := $(sort $(wildcard bench/cpu/*.c))
 CPU_BENCH_BINS := $(CPU_BENCH_SRCS:bench/cpu/%.c=$(BUILD)/bench-cpu/%)
-CPU_PROG_CFLAGS := -static -O2 -g0 -Wall -Wextra -Werror
+CPU_PROG_WARN := -O2 -g0 -Wall -Wextra -Werror
+CPU_PROG_CFLAGS := -static $(CPU_PROG_WARN)
 
 $(BUILD)/cpu-programs/%: tests/cpu-programs/%.c
 	@mkdir -p $(dir $@)
@@ -22,7 +23,7 @@ $(BUILD)/cpu-programs/%: tests/cpu-programs/%.c
 # The same program as a static-pie (ET_DYN without PT_INTERP): the loader's other path.
 $(BUILD)/cpu-programs/misc-static-pie: tests/cpu-programs/misc.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPU_PROG_CFLAGS) -static-pie -fPIE -o $@ $<
+	$(CC) $(CPU_PROG_WARN) -static-pie -fPIE -o $@ $<
 
 $(BUILD)/bench-cpu/%: bench/cpu/%.c
 	@mkdir -p $(dir $@)
