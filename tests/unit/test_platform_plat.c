@@ -1,11 +1,15 @@
 /* Platform wiring (src/engine/soft/platform/platform.c): ports, MMIO, routing, timers, CPUID. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -412,6 +416,134 @@ static void test_cpuid_odd_rates(void **state)
 	plat_destroy(p);
 }
 
+/*
+ * Threads: two vCPU threads sleep until kicked, take and EOI interrupts,
+ * while the main thread sends MSIs one at a time and waits for each to be
+ * handled. A lost wake-up or a lost interrupt shows as a timeout.
+ */
+struct stress {
+	struct plat *p;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	uint64_t kick_seq[NR_CPUS];
+	atomic_uint handled[NR_CPUS];
+	atomic_uint timeouts;
+	atomic_bool stop;
+};
+
+struct stress_cpu {
+	struct stress *s;
+	unsigned idx;
+};
+
+static uint64_t real_now(void *opaque)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void stress_kick(void *opaque, unsigned vcpu)
+{
+	struct stress *s = opaque;
+
+	pthread_mutex_lock(&s->m);
+	s->kick_seq[vcpu]++;
+	pthread_cond_broadcast(&s->c);
+	pthread_mutex_unlock(&s->m);
+}
+
+static void stress_startup(void *opaque, unsigned vcpu, enum plat_startup_kind kind, uint8_t v)
+{
+}
+
+static void *stress_vcpu(void *arg)
+{
+	struct stress_cpu *c = arg;
+	struct stress *s = c->s;
+	struct lapic *l = plat_lapic(s->p, c->idx);
+	uint64_t seq;
+	int v;
+
+	while (!atomic_load(&s->stop)) {
+		if (lapic_maybe_pending(l)) {
+			v = plat_intr_take(s->p, c->idx);
+			if (v >= 0) {
+				atomic_fetch_add(&s->handled[c->idx], 1);
+				if (plat_mmio_write(s->p, c->idx, LAPIC_DEFAULT_BASE + LAPIC_EOI, 4, 0))
+					break;
+			}
+			continue;
+		}
+		/* Halt: read the kick sequence, re-check, then sleep until it moves. */
+		pthread_mutex_lock(&s->m);
+		seq = s->kick_seq[c->idx];
+		if (!lapic_maybe_pending(l) && !atomic_load(&s->stop)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			while (seq == s->kick_seq[c->idx] && !atomic_load(&s->stop))
+				if (pthread_cond_timedwait(&s->c, &s->m, &ts)) {
+					atomic_fetch_add(&s->timeouts, 1);
+					break;
+				}
+		}
+		pthread_mutex_unlock(&s->m);
+	}
+	return NULL;
+}
+
+static void test_threads_lose_nothing(void **state)
+{
+	struct stress s = { 0 };
+	struct stress_cpu cpus[NR_CPUS];
+	pthread_t th[NR_CPUS];
+	struct bus pio;
+	struct plat_cfg cfg = {
+		.nr_cpus = NR_CPUS,
+		.clock = { .now_ns = real_now },
+		.pio = &pio,
+		.opaque = &s,
+		.kick = stress_kick,
+		.startup = stress_startup,
+	};
+	const unsigned rounds = 3000;
+
+	bus_init(&pio, "pio");
+	assert_int_equal(plat_create(&cfg, &s.p), 0);
+	pthread_mutex_init(&s.m, NULL);
+	pthread_cond_init(&s.c, NULL);
+	for (unsigned i = 0; i < NR_CPUS; i++)
+		assert_int_equal(plat_mmio_write(s.p, i, LAPIC_DEFAULT_BASE + LAPIC_SVR, 4,
+						 LAPIC_SVR_ENABLE | 0xff), 0);
+	for (unsigned i = 0; i < NR_CPUS; i++) {
+		cpus[i] = (struct stress_cpu){ .s = &s, .idx = i };
+		assert_int_equal(pthread_create(&th[i], NULL, stress_vcpu, &cpus[i]), 0);
+	}
+	for (unsigned i = 0; i < rounds; i++) {
+		unsigned cpu = i % NR_CPUS, want = i / NR_CPUS + 1;
+		uint64_t deadline = real_now(NULL) + 2000000000ull;
+
+		assert_int_equal(plat_msi(s.p, 0xFEE00000u | (cpu << 12), 0x40 + (i % 0xb0)), 0);
+		while (atomic_load(&s.handled[cpu]) < want && real_now(NULL) < deadline)
+			sched_yield();
+		assert_int_equal(atomic_load(&s.handled[cpu]), want);
+	}
+	atomic_store(&s.stop, true);
+	stress_kick(&s, 0);
+	stress_kick(&s, 1);
+	for (unsigned i = 0; i < NR_CPUS; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(atomic_load(&s.timeouts), 0);
+	assert_int_equal(atomic_load(&s.handled[0]) + atomic_load(&s.handled[1]), rounds);
+	bus_cleanup(&pio);
+	plat_destroy(s.p);
+	pthread_cond_destroy(&s.c);
+	pthread_mutex_destroy(&s.m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +560,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_extint_through_pic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpuid_and_tsc_agree, setup, teardown),
 		cmocka_unit_test(test_cpuid_odd_rates),
+		cmocka_unit_test(test_threads_lose_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

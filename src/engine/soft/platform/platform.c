@@ -27,7 +27,8 @@ struct plat {
 
 static bool target_matches(struct plat *p, unsigned i, const struct apic_irq *irq)
 {
-	uint8_t id = (uint8_t)i; /* APIC ID == vCPU index; the guest does not rename it */
+	/* The guest may rewrite an xAPIC ID (Linux's verify_local_APIC does, briefly). */
+	uint8_t id = lapic_id(p->cpu[i].lapic);
 
 	switch (irq->shorthand) {
 	case APIC_SH_SELF:

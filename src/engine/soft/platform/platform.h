@@ -62,7 +62,12 @@ struct plat_cfg {
 	struct plat_clock clock;
 	struct bus *pio;    /* port ranges are registered here */
 	void *opaque;
-	/* vcpu has something to take (interrupt, NMI) or a timer moved earlier: wake it. */
+	/*
+	 * vcpu has something to take (interrupt, NMI) or a timer moved earlier:
+	 * wake it. Called from any thread, possibly with device locks held: it
+	 * must only signal (condition variable, eventfd), never call back into
+	 * the platform.
+	 */
 	void (*kick)(void *opaque, unsigned vcpu);
 	/* An INIT or SIPI (with its vector) arrived for vcpu: the engine starts APs. */
 	void (*startup)(void *opaque, unsigned vcpu, enum plat_startup_kind kind, uint8_t vector);
