@@ -7,6 +7,7 @@
  */
 #include "arch.h"
 #include "desc.h"
+#include "guest.h"
 #include "lib.h"
 
 struct tss64 {
@@ -48,7 +49,18 @@ struct desc_ptr {
 extern const char isr_stubs[];
 
 static uint64_t gdt[9] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
+/*
+ * The TSS with an I/O permission bitmap that lets ring 3 use exactly one port,
+ * GUEST_BENCH_PORT (the `exits` scenario times port-write exits from ring 3);
+ * every other port stays closed to ring 3. The byte after the bitmap must be
+ * 0xff (SDM Vol. 1, 19.5.2).
+ */
+#define IOMAP_BYTES (GUEST_BENCH_PORT / 8 + 1)
+static struct {
+	struct tss64 tss;
+	uint8_t iomap[IOMAP_BYTES + 1];
+} __attribute__((packed)) tss_io __attribute__((aligned(16)));
+#define tss (tss_io.tss)
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint8_t double_fault_stack[4096] __attribute__((aligned(16)));
 
@@ -91,10 +103,12 @@ void desc_init(void)
 	gdt[SEL_USER_CS32 >> 3] = GDT_UCODE32;
 	gdt[SEL_USER_DS >> 3] = GDT_UDATA;
 	gdt[SEL_USER_CS >> 3] = GDT_UCODE64;
-	/* No I/O bitmap (base past the limit): ring 3 has no port access at IOPL 0. */
 	tss.iomap_base = sizeof(tss);
+	for (unsigned i = 0; i < sizeof(tss_io.iomap); i++)
+		tss_io.iomap[i] = 0xff;
+	tss_io.iomap[GUEST_BENCH_PORT / 8] &= (uint8_t)~(1u << (GUEST_BENCH_PORT % 8));
 	tss.ist[0] = (uint64_t)(double_fault_stack + sizeof(double_fault_stack));
-	gdt_set_tss(SEL_TSS >> 3, (uint64_t)&tss, sizeof(tss) - 1);
+	gdt_set_tss(SEL_TSS >> 3, (uint64_t)&tss_io, sizeof(tss_io) - 1);
 
 	for (unsigned v = 0; v < 256; v++)
 		idt_set(v, IDT_INTERRUPT_GATE, 0);

@@ -16,6 +16,12 @@
 #define GUEST_EXIT_FAIL 10  /* a scenario's check failed */
 #define GUEST_EXIT_USAGE 11 /* bad boot info, unknown scenario, malformed argument */
 #define GUEST_EXIT_TRAP 12  /* unexpected exception or interrupt in ring 0 */
+/*
+ * The one I/O port ring-3 tasks may use (TSS I/O bitmap): the POST port, which
+ * no vessel device claims, so each write is a plain exit to the VMM and back.
+ */
+#define GUEST_BENCH_PORT 0x80
+
 /* VESSEL_EXIT_HOST_LIMIT (77): this host cannot run the scenario (bootinfo.h). */
 
 /*

@@ -48,3 +48,8 @@ $(GUEST_BUILD)/qemu/%.o: guest/qemu/%.S
 
 $(GUEST_MB_ELF): $(GUEST_OBJS) $(GUEST_BUILD)/qemu/multiboot.o guest/guest.ld
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) $(GUEST_BUILD)/qemu/multiboot.o
+
+# Foundation benchmarks (bench/vm/run.sh): start latency, exit round trip, VMM memory overhead.
+.PHONY: bench-vm
+bench-vm: $(BUILD)/vessel $(GUEST_ELF)
+	bench/vm/run.sh

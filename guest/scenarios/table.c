@@ -4,11 +4,12 @@
 #include "scenario.h"
 
 extern const struct scenario scenario_smoke, scenario_fail, scenario_pagefault, scenario_timer,
-	scenario_user, scenario_syscall, scenario_idle, scenario_fill;
+	scenario_user, scenario_syscall, scenario_idle, scenario_fill, scenario_exits;
 
 static const struct scenario *const scenarios[] = {
 	&scenario_smoke, &scenario_fail,    &scenario_pagefault, &scenario_timer,
 	&scenario_user,	 &scenario_syscall, &scenario_idle,	 &scenario_fill,
+	&scenario_exits,
 };
 
 const struct scenario *scenario_find(const char *name, size_t len)
