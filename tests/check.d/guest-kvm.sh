@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.." || exit 0
 VESSEL=${VESSEL:-build/vessel}
 ELF=${TESTGUEST:-build/guest/testguest.elf}
 LOGS=build/guest/logs
-NAMES="smoke user pagefault timer syscall idle fill fail unknown"
+NAMES="smoke user pagefault timer syscall idle fill exits fail unknown"
 
 if ! err=$( (exec 3<>/dev/kvm) 2>&1); then
 	for n in $NAMES; do
@@ -69,6 +69,7 @@ check timer 90 0 "testguest: timer ok" "test=timer"
 check syscall 30 0 "testguest: syscall ok" "test=syscall"
 check idle 30 0 "testguest: idle ok" "test=idle seconds=2"
 check fill 60 0 "testguest: fill ok" "test=fill fill_mib=32 hold_s=1"
+check exits 30 0 "testguest: exits ok" "test=exits count=2000"
 # A failing guest must fail the VM with the guest's own status, not vessel's.
 check fail 30 10 "testguest: fail FAIL" "test=fail"
 check unknown 30 11 "testguest:   smoke: " "test=no-such-scenario"
