@@ -24,14 +24,17 @@ guest: $(GUEST_ELF)
 
 $(GUEST_BUILD)/%.o: guest/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC/GST  $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_BUILD)/%.o: guest/%.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC/GST  $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_ELF): $(GUEST_OBJS) guest/guest.ld
-	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
+	@$(if $(V),,echo "  LD/GST  $@")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS)
 
 check-extra: $(GUEST_ELF)
 
@@ -44,7 +47,8 @@ guest-qemu: $(GUEST_MB_ELF)
 
 $(GUEST_BUILD)/qemu/%.o: guest/qemu/%.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC/GST  $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(GUEST_MB_ELF): $(GUEST_OBJS) $(GUEST_BUILD)/qemu/multiboot.o guest/guest.ld
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) $(GUEST_BUILD)/qemu/multiboot.o
