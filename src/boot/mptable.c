@@ -140,7 +140,7 @@ static void build(const struct mptable_cfg *cfg, uint64_t addr, uint8_t *buf)
 	le32_put(hdr + 36, MPTABLE_LAPIC_ADDR);
 	hdr[7] = checksum(hdr, len); /* no extended table: its length and checksum stay 0 */
 
-	/* Floating pointer (MP spec 4.1): one 16-byte paragraph, feature bytes 0 = use the table. */
+	/* Floating pointer (MP spec 4.1): one paragraph; feature bytes 0 = use the table. */
 	memcpy(buf, "_MP_", 4);
 	le32_put(buf + 4, (uint32_t)(addr + MPTABLE_MPF_SIZE));
 	buf[8] = 1;
@@ -167,9 +167,11 @@ int mptable_write(struct gmem *m, const struct mptable_cfg *cfg, uint64_t addr, 
 		const struct mptable_pci_irq *pi = &cfg->pci_irqs[i];
 
 		if (pi->dev > 31 || pi->pin > 3 || pi->gsi >= MPTABLE_IOAPIC_PINS)
-			return verr_set(err, EINVAL,
-					"MP table: PCI interrupt %u (device %u pin %u -> GSI %u) is "
-					"out of range", i, pi->dev, pi->pin, pi->gsi);
+			return verr_set(
+				err, EINVAL,
+				"MP table: PCI interrupt %u (device %u pin %u -> GSI %u) is "
+				"out of range",
+				i, pi->dev, pi->pin, pi->gsi);
 	}
 	size = mptable_size(cfg);
 	if (addr & 15)

@@ -1,4 +1,4 @@
-/* MP table (src/boot/mptable.c): written into guest RAM, then found and parsed back as Linux would. */
+/* MP table (src/boot/mptable.c): written to guest RAM, found and parsed back as Linux would. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -87,7 +87,8 @@ static void test_registers(void **state)
 	/* Destination, vector and mode round-trip; read-only bits do not stick. */
 	rte_write(e, 7, (0x5aull << 56) | IOAPIC_RTE_REMOTE_IRR | IOAPIC_RTE_DELIVS |
 				(1u << 11) | (APIC_DM_LOWEST << 8) | 0x37);
-	assert_int_equal(rte_read(e, 7), (0x5aull << 56) | (1u << 11) | (APIC_DM_LOWEST << 8) | 0x37);
+	assert_int_equal(rte_read(e, 7),
+			 (0x5aull << 56) | (1u << 11) | (APIC_DM_LOWEST << 8) | 0x37);
 	/* Registers past the table read 0; other offsets and sizes are ignored. */
 	assert_int_equal(reg_read(e, IOAPIC_REG_REDTBL + 2 * IOAPIC_NR_PINS), 0);
 	assert_int_equal(ioapic_mmio_read(e->io, 0x20, 4), 0);
@@ -187,7 +188,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_masked_pin_delivers_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge_rising_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_remote_irr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unmask_asserted_level_delivers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmask_asserted_level_delivers, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

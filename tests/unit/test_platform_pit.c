@@ -247,7 +247,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port61_refresh_toggles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode2_periodic_irq0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode0_oneshot_irq0, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mode3_square_wave_and_readback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode3_square_wave_and_readback, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_latch_holds_value, setup, teardown),
 	};
 

@@ -184,6 +184,18 @@ static void test_ports_reach_pic_and_pit(void **state)
 	assert_int_equal(inb(e, 0x42), 0x12);
 	outb(e, 0x61, 0x01);
 	assert_int_equal(inb(e, 0x61) & 0x03, 0x01);
+	/* A 16-bit access splits into the two byte ports. */
+	{
+		uint16_t w = 0x3300;
+
+		assert_true(bus_access(&e->pio, 0x4d0, &w, 2, true));
+		w = 0;
+		assert_true(bus_access(&e->pio, 0x4d0, &w, 2, false));
+		assert_int_equal(w, 0x1200); /* master 0x00, slave 0x33 & 0xde */
+		w = 0;
+		assert_true(bus_access(&e->pio, 0x61, &w, 2, false));
+		assert_int_equal(w >> 8, 0xff); /* nothing behind 0x62 */
+	}
 }
 
 static void test_mmio_decode(void **state)
@@ -367,7 +379,8 @@ static void test_extint_through_pic(void **state)
 	assert_int_equal(plat_intr_take(e->p, 0), -1);
 	outb(e, 0x20, 0x20);
 	/* Masked LINT0: the PIC is not consulted. */
-	mmio_wr(e, 0, LAPIC_DEFAULT_BASE + LAPIC_LVT_LINT0, LAPIC_LVT_MASKED | (APIC_DM_EXTINT << 8));
+	mmio_wr(e, 0, LAPIC_DEFAULT_BASE + LAPIC_LVT_LINT0,
+		LAPIC_LVT_MASKED | (APIC_DM_EXTINT << 8));
 	assert_int_equal(plat_irq_line(e->p, 3, 1), 0);
 	assert_int_equal(plat_intr_take(e->p, 0), -1);
 }
@@ -471,7 +484,8 @@ static void *stress_vcpu(void *arg)
 			v = plat_intr_take(s->p, c->idx);
 			if (v >= 0) {
 				atomic_fetch_add(&s->handled[c->idx], 1);
-				if (plat_mmio_write(s->p, c->idx, LAPIC_DEFAULT_BASE + LAPIC_EOI, 4, 0))
+				if (plat_mmio_write(s->p, c->idx, LAPIC_DEFAULT_BASE + LAPIC_EOI, 4,
+						    0))
 					break;
 			}
 			continue;

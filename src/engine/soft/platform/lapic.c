@@ -160,7 +160,8 @@ static void timer_arm_count_locked(struct lapic *l, uint64_t now)
 		l->timer_deadline = PLAT_NO_EVENT;
 		return;
 	}
-	l->timer_deadline = plat_add_ns(now, plat_ticks_to_ns(timer_period_ticks(l), l->cfg.timer_hz));
+	l->timer_deadline =
+		plat_add_ns(now, plat_ticks_to_ns(timer_period_ticks(l), l->cfg.timer_hz));
 }
 
 static uint64_t tsc_to_ns(const struct lapic *l, uint64_t tsc)
@@ -199,13 +200,14 @@ static void timer_update_locked(struct lapic *l, uint64_t now)
 		accept_locked(l, lvt & 0xff, false);
 	switch (timer_mode(l)) {
 	case LAPIC_TIMER_PERIODIC:
-		/* Next boundary strictly after now, measured from the start: no drift, no backlog. */
+		/* Next boundary after now, counted from the start: no drift, no backlog. */
 		period_ns = plat_ticks_to_ns(timer_period_ticks(l), l->cfg.timer_hz);
 		l->timer_periods = (now - l->timer_start_ns) / (period_ns ? period_ns : 1);
-		l->timer_deadline = plat_add_ns(
-			l->timer_start_ns,
-			plat_ticks_to_ns((unsigned __int128)timer_period_ticks(l) * (l->timer_periods + 1),
-					 l->cfg.timer_hz));
+		l->timer_deadline =
+			plat_add_ns(l->timer_start_ns,
+				    plat_ticks_to_ns((unsigned __int128)timer_period_ticks(l) *
+							     (l->timer_periods + 1),
+						     l->cfg.timer_hz));
 		if (l->timer_deadline <= now) /* rounding: never fire twice for one instant */
 			l->timer_deadline = now + 1;
 		break;
@@ -272,7 +274,7 @@ static uint32_t reg_read_locked(struct lapic *l, uint32_t reg)
 	case LAPIC_ESR:
 		return l->esr;
 	case LAPIC_ICR_LO:
-		return l->icr_lo; /* delivery status (bit 12) is always idle: delivery is immediate */
+		return l->icr_lo; /* delivery status (bit 12) stays idle: delivery is instant */
 	case LAPIC_ICR_HI:
 		return l->icr_hi;
 	case LAPIC_LVT_TIMER:
@@ -377,7 +379,7 @@ static void lvt_write_locked(struct lapic *l, unsigned idx, uint32_t val)
 	if (idx == LVT_TIMER && ((old ^ val) >> LAPIC_TIMER_MODE_SHIFT) & 3) {
 		/* 11.5.4.1: changing the mode disarms the timer. */
 		if (((val >> LAPIC_TIMER_MODE_SHIFT) & 3) == 3)
-			val &= ~(3u << LAPIC_TIMER_MODE_SHIFT); /* reserved mode: treat as one-shot */
+			val &= ~(3u << LAPIC_TIMER_MODE_SHIFT); /* reserved: one-shot */
 		l->lvt[idx] = val;
 		l->timer_init = 0;
 		l->tsc_deadline = 0;

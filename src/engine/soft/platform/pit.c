@@ -107,7 +107,7 @@ static void control_write(struct pit *p, uint8_t val, uint64_t now)
 	struct pit_channel *c;
 
 	if (sel == 3) {
-		/* Read-back command: bits 3:1 select counters; bit 5/4 clear = latch count/status. */
+		/* Read-back: bits 3:1 pick counters; bit 5/4 clear = latch count/status. */
 		for (unsigned i = 0; i < 3; i++) {
 			c = &p->ch[i];
 			if (!(val & (2u << i)))
@@ -117,8 +117,9 @@ static void control_write(struct pit *p, uint8_t val, uint64_t now)
 				c->count_latched = c->rw_mode;
 			}
 			if (!(val & 0x10) && !c->status_latched) {
-				c->status = (uint8_t)((get_out(c, now) ? 0x80 : 0) | (c->rw_mode << 4) |
-						      (c->mode << 1) | (c->bcd ? 1 : 0));
+				c->status =
+					(uint8_t)((get_out(c, now) ? 0x80 : 0) | (c->rw_mode << 4) |
+						  (c->mode << 1) | (c->bcd ? 1 : 0));
 				c->status_latched = true;
 			}
 		}

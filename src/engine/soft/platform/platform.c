@@ -152,67 +152,80 @@ static void cb_pit_rearm(void *opaque)
 
 /* ---- port I/O ---- */
 
-static uint8_t bus_byte(const void *data)
+/*
+ * The chips have byte registers. A wider access is split into byte
+ * accesses to consecutive ports, dropping bytes past the range (as ISA bus
+ * sizing does; the same convention as src/dev/): outw 0x20 writes 0x20 and
+ * 0x21.
+ */
+#define PORT_BYTES(name, len, rd, wr)                                                        \
+	static void name##_read(void *opaque, uint64_t off, void *data, unsigned size)     \
+	{                                                                                    \
+		for (unsigned i = 0; i < size && off + i < (len); i++)                      \
+			((uint8_t *)data)[i] = rd(opaque, (unsigned)(off + i));              \
+	}                                                                                    \
+	static void name##_write(void *opaque, uint64_t off, const void *data, unsigned size) \
+	{                                                                                    \
+		for (unsigned i = 0; i < size && off + i < (len); i++)                      \
+			wr(opaque, (unsigned)(off + i), ((const uint8_t *)data)[i]);         \
+	}                                                                                    \
+	static const struct bus_dev_ops name##_ops = { .read = name##_read, .write = name##_write }
+
+static uint8_t master_rd(void *pic, unsigned port)
 {
-	return *(const uint8_t *)data;
+	return pic_port_read(pic, 0, port);
 }
 
-static void pic_master_read(void *opaque, uint64_t off, void *data, unsigned size)
+static void master_wr(void *pic, unsigned port, uint8_t v)
 {
-	*(uint8_t *)data = pic_port_read(opaque, 0, (unsigned)off);
+	pic_port_write(pic, 0, port, v);
 }
 
-static void pic_master_write(void *opaque, uint64_t off, const void *data, unsigned size)
+static uint8_t slave_rd(void *pic, unsigned port)
 {
-	pic_port_write(opaque, 0, (unsigned)off, bus_byte(data));
+	return pic_port_read(pic, 1, port);
 }
 
-static void pic_slave_read(void *opaque, uint64_t off, void *data, unsigned size)
+static void slave_wr(void *pic, unsigned port, uint8_t v)
 {
-	*(uint8_t *)data = pic_port_read(opaque, 1, (unsigned)off);
+	pic_port_write(pic, 1, port, v);
 }
 
-static void pic_slave_write(void *opaque, uint64_t off, const void *data, unsigned size)
+static uint8_t elcr_rd(void *pic, unsigned chip)
 {
-	pic_port_write(opaque, 1, (unsigned)off, bus_byte(data));
+	return pic_elcr_read(pic, chip);
 }
 
-static void elcr_read(void *opaque, uint64_t off, void *data, unsigned size)
+static void elcr_wr(void *pic, unsigned chip, uint8_t v)
 {
-	*(uint8_t *)data = pic_elcr_read(opaque, (unsigned)off);
+	pic_elcr_write(pic, chip, v);
 }
 
-static void elcr_write(void *opaque, uint64_t off, const void *data, unsigned size)
+static uint8_t pit_rd(void *pit, unsigned reg)
 {
-	pic_elcr_write(opaque, (unsigned)off, bus_byte(data));
+	return pit_port_read(pit, reg);
 }
 
-static void pit_read(void *opaque, uint64_t off, void *data, unsigned size)
+static void pit_wr(void *pit, unsigned reg, uint8_t v)
 {
-	*(uint8_t *)data = pit_port_read(opaque, (unsigned)off);
+	pit_port_write(pit, reg, v);
 }
 
-static void pit_write(void *opaque, uint64_t off, const void *data, unsigned size)
+static uint8_t port61_rd(void *pit, unsigned unused)
 {
-	pit_port_write(opaque, (unsigned)off, bus_byte(data));
+	return pit_port61_read(pit);
 }
 
-static void port61_read(void *opaque, uint64_t off, void *data, unsigned size)
+static void port61_wr(void *pit, unsigned unused, uint8_t v)
 {
-	*(uint8_t *)data = pit_port61_read(opaque);
+	pit_port61_write(pit, v);
 }
 
-static void port61_write(void *opaque, uint64_t off, const void *data, unsigned size)
-{
-	pit_port61_write(opaque, bus_byte(data));
-}
-
-/* Wider accesses see the first byte; the bus leaves the rest all-ones. */
-static const struct bus_dev_ops pic_master_ops = { .read = pic_master_read, .write = pic_master_write };
-static const struct bus_dev_ops pic_slave_ops = { .read = pic_slave_read, .write = pic_slave_write };
-static const struct bus_dev_ops elcr_ops = { .read = elcr_read, .write = elcr_write };
-static const struct bus_dev_ops pit_ops = { .read = pit_read, .write = pit_write };
-static const struct bus_dev_ops port61_ops = { .read = port61_read, .write = port61_write };
+PORT_BYTES(pic_master, 2, master_rd, master_wr);
+PORT_BYTES(pic_slave, 2, slave_rd, slave_wr);
+PORT_BYTES(elcr, 2, elcr_rd, elcr_wr);
+PORT_BYTES(pit, 4, pit_rd, pit_wr);
+PORT_BYTES(port61, 1, port61_rd, port61_wr);
 
 static int register_ports(struct plat *p)
 {
