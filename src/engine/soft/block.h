@@ -50,6 +50,7 @@ void soft_cache_reap(struct soft_block_cache *c);
 unsigned soft_decode_block(struct soft_cpu *cpu, uint64_t rip, const uint8_t *bytes,
 			   unsigned avail, struct soft_op *ops, unsigned max);
 int soft_decoder_init(struct soft_cpu *cpu) MUST_CHECK;
+bool soft_insn_uses_ss(struct soft_cpu *cpu);
 void soft_decoder_fini(struct soft_cpu *cpu);
 
 /* mem.c: host pointer and physical address of the page for a fetch at va. */

@@ -55,7 +55,7 @@ enum soft_sreg { SOFT_ES, SOFT_CS, SOFT_SS, SOFT_DS, SOFT_FS, SOFT_GS, SOFT_NSRE
 /* Exception vectors (SDM Vol. 3A, 6.3.1 table 6-1). */
 enum soft_vector {
 	SOFT_EXC_DE = 0, SOFT_EXC_DB = 1, SOFT_EXC_BP = 3, SOFT_EXC_UD = 6, SOFT_EXC_NM = 7,
-	SOFT_EXC_GP = 13, SOFT_EXC_PF = 14, SOFT_EXC_MF = 16, SOFT_EXC_AC = 17, SOFT_EXC_XM = 19,
+	SOFT_EXC_SS = 12, SOFT_EXC_GP = 13, SOFT_EXC_PF = 14, SOFT_EXC_MF = 16, SOFT_EXC_AC = 17, SOFT_EXC_XM = 19,
 };
 
 /* #PF error code bits (SDM Vol. 3A, 4.7). */

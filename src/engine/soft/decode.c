@@ -165,6 +165,17 @@ static void fill_generic(struct soft_op *op, uint64_t rip, const ZydisDecodedIns
 				op->scale = o->mem.scale == 8 ? 3 : o->mem.scale == 4 ? 2 :
 					    o->mem.scale == 2 ? 1 : 0;
 				op->disp = o->mem.disp.has_displacement ? (int32_t)o->mem.disp.value : 0;
+				/*
+				 * Zydis 4.0 bug: with 67h and REX.B, "mod=00 SIB.base=101"
+				 * comes back as base r13d without the disp32 it does
+				 * consume; the encoding means no base + disp32 (SDM Vol. 2A,
+				 * table 2-3 note 1).
+				 */
+				if (zi->raw.modrm.offset && zi->raw.modrm.mod == 0 && zi->raw.modrm.rm == 4 &&
+				    zi->raw.sib.offset && zi->raw.sib.base == 5 && zi->raw.disp.size == 32) {
+					op->base = SOFT_REG_NONE;
+					op->disp = (int32_t)zi->raw.disp.value;
+				}
 			}
 			break;
 		case ZYDIS_OPERAND_TYPE_IMMEDIATE:
@@ -220,6 +231,42 @@ static bool ends_block(const ZydisDecodedInstruction *zi)
 	default:
 		return false;
 	}
+}
+
+/*
+ * A non-canonical address is #SS(0) instead of #GP(0) when the reference
+ * goes through SS: RSP or RBP as base, or an implicit stack access (SDM
+ * Vol. 3A, 6.15 "Interrupt 12"). Only asked on that rare fault path, so
+ * the instruction at RIP is simply decoded again.
+ */
+bool soft_insn_uses_ss(struct soft_cpu *cpu)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+	uint8_t buf[15];
+	unsigned i, n;
+
+	for (n = 0; n < 15; n++) {
+		const uint8_t *h;
+		uint64_t pa;
+		struct soft_stop *saved = cpu->stop, tmp;
+		int r;
+		cpu->stop = &tmp;
+		r = soft_fetch_translate(cpu, cpu->rip + n, &h, &pa);
+		cpu->stop = saved;
+		if (r)
+			break;
+		buf[n] = *h;
+	}
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&cpu->decoder->zy, buf, n, &zi, zo)))
+		return false;
+	for (i = 0; i < zi.operand_count; i++) {
+		if (zo[i].type != ZYDIS_OPERAND_TYPE_MEMORY || zo[i].mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;
+		if (zo[i].mem.segment == ZYDIS_REGISTER_SS)
+			return true;
+	}
+	return false;
 }
 
 unsigned soft_decode_block(struct soft_cpu *cpu, uint64_t rip, const uint8_t *bytes, unsigned avail,

@@ -79,7 +79,7 @@ static inline uint64_t alu(struct soft_cpu *cpu, enum alu_kind k, unsigned size,
 		unsigned s = op->osz;                                                          \
 		uint64_t a, r, ea = soft_ea(cpu, op);                                          \
 		struct soft_lazy_flags saved = cpu->lf;                                        \
-		if (soft_read(cpu, ea, s, &a))                                                 \
+		if (WB ? soft_rmw_read(cpu, ea, s, &a) : soft_read(cpu, ea, s, &a))            \
 			return SOFT_FAULT;                                                     \
 		r = alu(cpu, K, s, a, reg_get(cpu, op->r0, s));                                \
 		if (WB && soft_write(cpu, ea, s, r)) {                                         \
@@ -93,7 +93,7 @@ static inline uint64_t alu(struct soft_cpu *cpu, enum alu_kind k, unsigned size,
 		unsigned s = op->osz;                                                          \
 		uint64_t a, r, ea = soft_ea(cpu, op);                                          \
 		struct soft_lazy_flags saved = cpu->lf;                                        \
-		if (soft_read(cpu, ea, s, &a))                                                 \
+		if (WB ? soft_rmw_read(cpu, ea, s, &a) : soft_read(cpu, ea, s, &a))            \
 			return SOFT_FAULT;                                                     \
 		r = alu(cpu, K, s, a, op->imm);                                                \
 		if (WB && soft_write(cpu, ea, s, r)) {                                         \
@@ -243,7 +243,7 @@ static inline uint64_t unary(struct soft_cpu *cpu, enum un_kind k, unsigned s, u
 		unsigned s = op->osz;                                                          \
 		uint64_t a, ea = soft_ea(cpu, op), saved_rf = cpu->rflags;                     \
 		struct soft_lazy_flags saved = cpu->lf;                                        \
-		if (soft_read(cpu, ea, s, &a))                                                 \
+		if (soft_rmw_read(cpu, ea, s, &a))                                             \
 			return SOFT_FAULT;                                                     \
 		if (soft_write(cpu, ea, s, unary(cpu, K, s, a))) {                             \
 			cpu->lf = saved;                                                       \

@@ -46,12 +46,16 @@ static inline int bt_common(struct soft_cpu *cpu, const struct soft_op *op, enum
 		if (op->aux) {
 			/* Register offsets address any bit relative to the operand (signed). */
 			int64_t off = soft_sext(reg_get(cpu, op->r0, s), s);
-			ea += (uint64_t)((off >> (s == 2 ? 4 : s == 4 ? 5 : 6)) * (int64_t)s);
+			uint64_t segbase = op->seg < SOFT_NSREG ? cpu->seg[op->seg].base : 0;
+			ea = ea - segbase + (uint64_t)((off >> (s == 2 ? 4 : s == 4 ? 5 : 6)) * (int64_t)s);
+			if (op->flags & SOFT_OPF_ADDR32)
+				ea = (uint32_t)ea; /* the address size wraps the whole sum */
+			ea += segbase;
 			bit = (unsigned)(off & (bits - 1));
 		} else {
 			bit = (unsigned)(op->imm & (bits - 1));
 		}
-		if (soft_read(cpu, ea, s, &v))
+		if (k == B_BT ? soft_read(cpu, ea, s, &v) : soft_rmw_read(cpu, ea, s, &v))
 			return SOFT_FAULT;
 		if (k != B_BT && soft_write(cpu, ea, s, bt_apply(k, v, bit)))
 			return SOFT_FAULT;

@@ -14,6 +14,9 @@ static int h_nop(struct soft_cpu *cpu, const struct soft_op *op)
 
 static int d_nop(struct soft_op *op, const struct soft_decoded *d)
 {
+	/* 0F 0D is the PREFETCH/PREFETCHW group: only memory forms exist (register forms #UD). */
+	if (d->zi->opcode_map == ZYDIS_OPCODE_MAP_0F && d->zi->opcode == 0x0d && d->kind[0] == SOFT_OPND_REG)
+		return -1;
 	op->fn = h_nop;
 	return 0;
 }

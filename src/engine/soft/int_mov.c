@@ -95,6 +95,13 @@ static int d_mov(struct soft_op *op, const struct soft_decoded *d)
 	unsigned i;
 
 	for (i = 0; i < 2; i++) {
+		if (d->kind[i] == SOFT_OPND_MEM && zo[i].mem.base == ZYDIS_REGISTER_NONE && d->zi->address_width == 32 &&
+		    d->zi->opcode >= 0xa0 && d->zi->opcode <= 0xa3 && d->zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT) {
+			/* moffs32 under 67h: the 32-bit address is zero-extended. */
+			op->imm = (uint32_t)zo[i].mem.disp.value;
+			op->fn = i == 1 ? h_mov_r_moffs : h_mov_moffs_r;
+			return 0;
+		}
 		if (d->kind[i] == SOFT_OPND_MEM && zo[i].mem.base == ZYDIS_REGISTER_NONE &&
 		    zo[i].mem.index == ZYDIS_REGISTER_NONE &&
 		    (zo[i].mem.disp.value > INT32_MAX || zo[i].mem.disp.value < INT32_MIN ||
@@ -193,7 +200,7 @@ static int h_xchg_rr(struct soft_cpu *cpu, const struct soft_op *op)
 static int h_xchg_mr(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	uint64_t ea = soft_ea(cpu, op), v;
-	if (soft_read(cpu, ea, op->osz, &v) || soft_write(cpu, ea, op->osz, reg_get(cpu, op->r0, op->osz)))
+	if (soft_rmw_read(cpu, ea, op->osz, &v) || soft_write(cpu, ea, op->osz, reg_get(cpu, op->r0, op->osz)))
 		return SOFT_FAULT;
 	reg_set(cpu, op->r0, op->osz, v);
 	return SOFT_NEXT;
@@ -289,7 +296,7 @@ static int h_cmpxchg(struct soft_cpu *cpu, const struct soft_op *op)
 
 	if (mem) {
 		ea = soft_ea(cpu, op);
-		if (soft_read(cpu, ea, s, &dst))
+		if (soft_rmw_read(cpu, ea, s, &dst))
 			return SOFT_FAULT;
 		/* The memory destination is always written (SDM: "written back if the comparison fails"). */
 		if (soft_write(cpu, ea, s, acc == dst ? src : dst))
@@ -319,7 +326,7 @@ static int h_cmpxchg8b(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	uint64_t ea = soft_ea(cpu, op), v;
 	uint64_t cmp = (cpu->gpr[SOFT_RDX] << 32) | (uint32_t)cpu->gpr[SOFT_RAX];
-	if (soft_read64(cpu, ea, &v))
+	if (soft_rmw_read64(cpu, ea, &v))
 		return SOFT_FAULT;
 	if (soft_write64(cpu, ea, v == cmp ? (cpu->gpr[SOFT_RCX] << 32) | (uint32_t)cpu->gpr[SOFT_RBX] : v))
 		return SOFT_FAULT;
@@ -339,7 +346,7 @@ static int h_cmpxchg16b(struct soft_cpu *cpu, const struct soft_op *op)
 	uint64_t ea = soft_ea(cpu, op), v[2], n[2];
 	if (ea & 15)
 		return soft_raise_gp0(cpu);
-	if (soft_mem_read_buf(cpu, ea, v, 16))
+	if (soft_mem_probe_write(cpu, ea, 16) || soft_mem_read_buf(cpu, ea, v, 16))
 		return SOFT_FAULT;
 	bool eq = v[0] == cpu->gpr[SOFT_RAX] && v[1] == cpu->gpr[SOFT_RDX];
 	n[0] = eq ? cpu->gpr[SOFT_RBX] : v[0];
@@ -382,7 +389,7 @@ static int h_xadd(struct soft_cpu *cpu, const struct soft_op *op)
 	if (op->flags & SOFT_OPF_MEM) {
 		uint64_t ea = soft_ea(cpu, op);
 		src = reg_get(cpu, op->r0, s);
-		if (soft_read(cpu, ea, s, &dst))
+		if (soft_rmw_read(cpu, ea, s, &dst))
 			return SOFT_FAULT;
 		sum = (dst + src) & m;
 		if (soft_write(cpu, ea, s, sum))

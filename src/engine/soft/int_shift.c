@@ -99,7 +99,7 @@ static uint64_t do_shift(struct soft_cpu *cpu, enum sh_kind k, unsigned s, uint6
 		unsigned s = op->osz;                                                          \
 		uint64_t a, ea = soft_ea(cpu, op), rf = cpu->rflags;                           \
 		struct soft_lazy_flags lf = cpu->lf;                                           \
-		if (soft_read(cpu, ea, s, &a))                                                 \
+		if (soft_rmw_read(cpu, ea, s, &a))                                             \
 			return SOFT_FAULT;                                                     \
 		if (soft_write(cpu, ea, s, do_shift(cpu, K, s, a, count_of(cpu, op)))) {       \
 			cpu->lf = lf;                                                          \
@@ -178,7 +178,7 @@ static int h_dshift_m(struct soft_cpu *cpu, const struct soft_op *op)
 	unsigned s = op->osz;
 	uint64_t a, ea = soft_ea(cpu, op), rf = cpu->rflags;
 	struct soft_lazy_flags lf = cpu->lf;
-	if (soft_read(cpu, ea, s, &a))
+	if (soft_rmw_read(cpu, ea, s, &a))
 		return SOFT_FAULT;
 	if (soft_write(cpu, ea, s,
 		       do_dshift(cpu, op->aux2, s, a, reg_get(cpu, op->r0, s), dcount(cpu, op)))) {

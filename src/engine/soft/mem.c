@@ -59,8 +59,11 @@ static int translate(struct soft_cpu *cpu, uint64_t va, enum soft_access acc, st
 	struct soft_tlb_fill f = { 0 };
 	int r;
 
-	if (unlikely(!canonical(va)))
+	if (unlikely(!canonical(va))) {
+		if (acc != SOFT_ACC_FETCH && cpu->stop && soft_insn_uses_ss(cpu))
+			return soft_raise_err(cpu, SOFT_EXC_SS, 0);
 		return soft_raise_gp0(cpu);
+	}
 	if (e->tag == page) {
 		x->host = (uint8_t *)(uintptr_t)(va + e->addend);
 		x->paddr = e->paddr | (va & ~SOFT_PAGE_MASK);
@@ -123,7 +126,8 @@ static int mmio_read(struct soft_cpu *cpu, uint64_t pa, unsigned size, uint64_t 
 	return r < 0 ? fail_internal(cpu, r) : 0;
 }
 
-int soft_mem_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+static int read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val,
+		     enum soft_access acc)
 {
 	uint8_t b[8] = { 0 };
 	uint64_t v = 0;
@@ -131,7 +135,7 @@ int soft_mem_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_
 	struct xlate x1, x2;
 	int r;
 
-	r = translate(cpu, va, SOFT_ACC_READ, &x1);
+	r = translate(cpu, va, acc, &x1);
 	if (r)
 		return r;
 	if (first == size) {
@@ -139,7 +143,7 @@ int soft_mem_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_
 			return mmio_read(cpu, x1.paddr, size, val);
 		memcpy(b, x1.host, size);
 	} else {
-		r = translate(cpu, va + first, SOFT_ACC_READ, &x2);
+		r = translate(cpu, va + first, acc, &x2);
 		if (r)
 			return r;
 		if (!x1.host || !x2.host)
@@ -150,6 +154,16 @@ int soft_mem_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_
 	memcpy(&v, b, 8);
 	*val = v & (size == 8 ? ~0ull : (1ull << (size * 8)) - 1);
 	return 0;
+}
+
+int soft_mem_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+{
+	return read_slow(cpu, va, size, val, SOFT_ACC_READ);
+}
+
+int soft_mem_rmw_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+{
+	return read_slow(cpu, va, size, val, SOFT_ACC_WRITE);
 }
 
 static void store(struct soft_cpu *cpu, const struct xlate *x, const void *src, unsigned len)

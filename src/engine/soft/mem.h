@@ -20,6 +20,9 @@
 
 int soft_mem_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
 int soft_mem_write_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
+/* Read for a read-modify-write: translated for writing, as hardware does (a
+ * fault reports W=1 in the #PF error code even though the read comes first). */
+int soft_mem_rmw_read_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
 /* Any length (FXSAVE area, 16-byte operands): reads/writes all or nothing. */
 int soft_mem_read_buf(struct soft_cpu *cpu, uint64_t va, void *buf, unsigned len);
 int soft_mem_write_buf(struct soft_cpu *cpu, uint64_t va, const void *buf, unsigned len);
@@ -58,6 +61,34 @@ static inline struct soft_tlb_entry *soft_tlb_entry_write(struct soft_cpu *cpu, 
 		}                                                                              \
 		return soft_mem_write_slow(cpu, va, sizeof(type), val);                        \
 	}
+
+#define SOFT_DEFINE_RMW(bits, type)                                                            \
+	static inline int soft_rmw_read##bits(struct soft_cpu *cpu, uint64_t va, uint64_t *val) \
+	{                                                                                      \
+		struct soft_tlb_entry *e = soft_tlb_entry_write(cpu, va);                      \
+		if (likely(e->tag == (va & (SOFT_PAGE_MASK | (sizeof(type) - 1))))) {          \
+			type t;                                                                \
+			memcpy(&t, (const void *)(uintptr_t)(va + e->addend), sizeof(t));      \
+			*val = t;                                                              \
+			return 0;                                                              \
+		}                                                                              \
+		return soft_mem_rmw_read_slow(cpu, va, sizeof(type), val);                     \
+	}
+
+SOFT_DEFINE_RMW(8, uint8_t)
+SOFT_DEFINE_RMW(16, uint16_t)
+SOFT_DEFINE_RMW(32, uint32_t)
+SOFT_DEFINE_RMW(64, uint64_t)
+
+static inline int soft_rmw_read(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+{
+	switch (size) {
+	case 1: return soft_rmw_read8(cpu, va, val);
+	case 2: return soft_rmw_read16(cpu, va, val);
+	case 4: return soft_rmw_read32(cpu, va, val);
+	default: return soft_rmw_read64(cpu, va, val);
+	}
+}
 
 SOFT_DEFINE_ACCESS(8, uint8_t)
 SOFT_DEFINE_ACCESS(16, uint16_t)

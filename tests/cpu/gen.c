@@ -1,0 +1,225 @@
+/*
+ * Case generation: directed templates (directed.S) times edge values, and
+ * random single instructions (random bytes kept when Zydis decodes them to
+ * an instruction of the integer set; memory operands are then aimed at the
+ * data area by choosing the base register's value).
+ */
+#include <string.h>
+#include <stdio.h>
+
+#include <Zydis/Zydis.h>
+
+#include "diff.h"
+
+struct tmpl {
+	const uint8_t *start, *end;
+	const char *name;
+};
+
+extern const struct tmpl diff_tmpl_table[], diff_tmpl_table_end[];
+
+uint64_t diff_rand(uint64_t *s)
+{
+	/* xorshift64* */
+	uint64_t x = *s;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+void diff_fill_mem(uint8_t *mem, uint64_t seed)
+{
+	uint64_t s = seed | 1, i;
+	for (i = 0; i < DATA_SIZE; i += 8) {
+		uint64_t v = diff_rand(&s);
+		memcpy(mem + i, &v, 8);
+	}
+}
+
+static const uint64_t edges[] = {
+	0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,
+	0x10000, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull, 0x7fffffffffffffffull,
+	0x8000000000000000ull, 0xffffffffffffffffull, 0x8000000000000001ull, 0xfffffffffffffffeull,
+	0x123456789abcdef0ull, 0x00000000fffffffeull, 0xffffffff80000000ull, 0x0f0f0f0f0f0f0f0full,
+};
+#define NEDGES (sizeof(edges) / sizeof(edges[0]))
+
+static void base_regs(struct cpu_case *c, uint64_t *rng)
+{
+	unsigned i;
+	for (i = 0; i < 16; i++)
+		c->gpr[i] = edges[diff_rand(rng) % NEDGES];
+	c->gpr[6] = DATA_VA + 0x100;  /* rsi */
+	c->gpr[7] = DATA_VA + 0x800;  /* rdi */
+	c->gpr[5] = DATA_VA + 0x1000; /* rbp */
+	c->gpr[4] = DATA_VA + 0x1800; /* rsp */
+	/* IF is always set in ring 3; random arithmetic flags. */
+	c->rflags = 0x202 | (diff_rand(rng) & 0x8d5);
+}
+
+unsigned diff_directed(struct cpu_case *out, unsigned max)
+{
+	const struct tmpl *t;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	unsigned n = 0, k;
+
+	for (t = diff_tmpl_table; t < diff_tmpl_table_end; t++) {
+		for (k = 0; k < 10 && n < max; k++) {
+			struct cpu_case *c = &out[n];
+			memset(c, 0, sizeof(*c));
+			snprintf(c->name, sizeof(c->name), "%s #%u", t->name, k);
+			c->len = (unsigned)(t->end - t->start);
+			memcpy(c->code, t->start, c->len);
+			base_regs(c, &rng);
+			/* Make sure the classic corner pairs appear for every template. */
+			if (k == 0) { c->gpr[0] = 0; c->gpr[3] = 0; c->gpr[1] = 0; }
+			if (k == 1) { c->gpr[0] = ~0ull; c->gpr[3] = 1; c->gpr[1] = 1; }
+			if (k == 2) { c->gpr[0] = 0x8000000000000000ull; c->gpr[3] = ~0ull; c->gpr[1] = 63; c->gpr[2] = ~0ull; }
+			if (k == 3) { c->gpr[0] = 0x7fffffff; c->gpr[3] = 0x80000000; c->gpr[1] = 64; c->gpr[2] = 0; }
+			if (k == 4) { c->gpr[0] = 0x80; c->gpr[3] = 0x80; c->gpr[1] = 8; c->rflags |= 1; }
+			c->mem_seed = diff_rand(&rng);
+			if (diff_case_finish(c))
+				n++;
+		}
+	}
+	return n;
+}
+
+/* Instructions the random generator keeps: the integer set, minus what
+ * cannot be compared (CPUID/RDTSC differ by design, branches leave the
+ * snippet, POPF could set TF/AC, INT n is a Linux system call gate). */
+static bool random_ok(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo)
+{
+	unsigned i;
+
+	if (zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS)
+		return false; /* the host's FS base points at its TLS, which the engine does not map */
+	switch (zi->meta.category) {
+	case ZYDIS_CATEGORY_BINARY:
+	case ZYDIS_CATEGORY_LOGICAL:
+	case ZYDIS_CATEGORY_SHIFT:
+	case ZYDIS_CATEGORY_ROTATE:
+	case ZYDIS_CATEGORY_BITBYTE:
+	case ZYDIS_CATEGORY_DATAXFER:
+	case ZYDIS_CATEGORY_CMOV:
+	case ZYDIS_CATEGORY_SETCC:
+	case ZYDIS_CATEGORY_CONVERT:
+	case ZYDIS_CATEGORY_SEMAPHORE:
+	case ZYDIS_CATEGORY_NOP:
+	case ZYDIS_CATEGORY_FLAGOP:
+	case ZYDIS_CATEGORY_PUSH:
+	case ZYDIS_CATEGORY_POP:
+	case ZYDIS_CATEGORY_STRINGOP:
+	case ZYDIS_CATEGORY_WIDENOP:
+		break;
+	default:
+		return false;
+	}
+	if (zi->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY)
+		return false;
+	/* Base integer set and LZCNT/POPCNT only (SSE conversions also sit in CONVERT). */
+	if (zi->meta.isa_ext != ZYDIS_ISA_EXT_BASE && zi->meta.isa_ext != ZYDIS_ISA_EXT_LONGMODE &&
+	    zi->meta.isa_ext != ZYDIS_ISA_EXT_LZCNT && zi->mnemonic != ZYDIS_MNEMONIC_POPCNT)
+		return false;
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_POPF:
+	case ZYDIS_MNEMONIC_POPFQ:
+	case ZYDIS_MNEMONIC_POPFD:
+	case ZYDIS_MNEMONIC_STD: /* DF left set would be a harness problem natively; directed cases cover it */
+	case ZYDIS_MNEMONIC_CLI:
+	case ZYDIS_MNEMONIC_STI:
+	case ZYDIS_MNEMONIC_MOVBE: /* not advertised; the host has it */
+	case ZYDIS_MNEMONIC_MOVNTI:
+	case ZYDIS_MNEMONIC_CRC32:
+	case ZYDIS_MNEMONIC_ADCX:
+	case ZYDIS_MNEMONIC_ADOX:
+	case ZYDIS_MNEMONIC_ENTER:
+		return false;
+	case ZYDIS_MNEMONIC_BSF:
+		/* F3 0F BC is TZCNT on this host (BMI1), BSF on the CPU we advertise. */
+		for (i = 0; i < zi->raw.prefix_count; i++)
+			if (zi->raw.prefixes[i].value == 0xf3)
+				return false;
+		break;
+	case ZYDIS_MNEMONIC_BSWAP:
+		if (zi->operand_width == 16)
+			return false; /* undefined result */
+		break;
+	default:
+		break;
+	}
+	for (i = 0; i < zi->operand_count; i++) {
+		if (zo[i].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			ZydisRegisterClass cls = ZydisRegisterGetClass(zo[i].reg.value);
+			if (cls != ZYDIS_REGCLASS_GPR8 && cls != ZYDIS_REGCLASS_GPR16 &&
+			    cls != ZYDIS_REGCLASS_GPR32 && cls != ZYDIS_REGCLASS_GPR64 &&
+			    cls != ZYDIS_REGCLASS_FLAGS && cls != ZYDIS_REGCLASS_IP)
+				return false; /* segment, control, x87, MMX, XMM registers */
+		}
+	}
+	return true;
+}
+
+static unsigned reg_index(ZydisRegister r)
+{
+	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	return (unsigned)(big - ZYDIS_REGISTER_RAX) < 16 ? (unsigned)(big - ZYDIS_REGISTER_RAX) : 16u;
+}
+
+bool diff_random_case(struct cpu_case *c, uint64_t *rng)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+	unsigned i, tries;
+
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
+	for (tries = 0; tries < 100000; tries++) {
+		uint8_t b[16];
+		unsigned np = (unsigned)(diff_rand(rng) % 3);
+		static const uint8_t prefixes[] = { 0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x65, 0x40, 0x41, 0x44, 0x48, 0x49, 0x4c, 0x4f };
+		for (i = 0; i < 16; i += 8) {
+			uint64_t v = diff_rand(rng);
+			memcpy(b + i, &v, 8);
+		}
+		for (i = 0; i < np; i++)
+			b[i] = prefixes[diff_rand(rng) % sizeof(prefixes)];
+		/* Bias towards the one- and two-byte maps of integer instructions. */
+		if (diff_rand(rng) % 3 == 0)
+			b[np] = 0x0f;
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, b, 15, &zi, zo)) || !random_ok(&zi, zo))
+			continue;
+		memset(c, 0, sizeof(*c));
+		memcpy(c->code, b, zi.length);
+		c->len = zi.length;
+		base_regs(c, rng);
+		/* Small counts for REP so the string stays in the data area (mostly). */
+		if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE))
+			c->gpr[1] = diff_rand(rng) % 64;
+		for (i = 0; i < zi.operand_count; i++) {
+			const ZydisDecodedOperand *o = &zo[i];
+			unsigned base, index;
+			uint64_t target, idx;
+			if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
+				continue;
+			base = reg_index(o->mem.base);
+			index = reg_index(o->mem.index);
+			if (base >= 16 || base == 4)
+				continue;
+			target = DATA_VA + 0x100 + diff_rand(rng) % (DATA_SIZE - 0x200);
+			idx = index < 16 && index != base ? c->gpr[index] * (o->mem.scale ? o->mem.scale : 1) : 0;
+			c->gpr[base] = target - (uint64_t)o->mem.disp.value - idx;
+			if (index == base)
+				c->gpr[base] = (target - (uint64_t)o->mem.disp.value) / (1 + o->mem.scale);
+		}
+		c->mem_seed = diff_rand(rng);
+		snprintf(c->name, sizeof(c->name), "random %s", ZydisMnemonicGetString(zi.mnemonic));
+		if (!diff_case_finish(c))
+			continue;
+		return true;
+	}
+	return false;
+}
