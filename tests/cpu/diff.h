@@ -57,6 +57,10 @@ struct diff_emu;
 int diff_emu_create(struct diff_emu **out);
 void diff_emu_destroy(struct diff_emu *e);
 void diff_run_emu(struct diff_emu *e, const struct cpu_case *c, struct cpu_result *res);
+/* Run to the end with large budgets (benchmarks); instructions retired so far. */
+void diff_run_emu_fast(struct diff_emu *e, const struct cpu_case *c, struct cpu_result *res);
+uint64_t diff_emu_retired(const struct diff_emu *e);
+void diff_bench(struct diff_emu *e);
 
 /* compare.c: true when equal; writes a description of differences into msg. */
 bool diff_compare(const struct cpu_case *c, const struct cpu_result *n, const struct cpu_result *e,

@@ -21,7 +21,7 @@
 #define MIN_U(a, b) ((a) < (b) ? (a) : (b))
 
 struct opts {
-	bool directed, verbose;
+	bool directed, verbose, bench;
 	unsigned random;
 	uint64_t seed;
 	double seconds;
@@ -132,6 +132,7 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--directed")) o.directed = true;
 		else if (!strcmp(argv[i], "--verbose")) o.verbose = true;
+		else if (!strcmp(argv[i], "--bench")) o.bench = true;
 		else if (!strcmp(argv[i], "--random") && i + 1 < argc) o.random = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc) o.seed = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) o.seconds = atof(argv[++i]);
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--replay") && i + 1 < argc) o.replay = argv[++i];
 		else {
 			fprintf(stderr, "usage: cpu-diff [--directed] [--random N] [--seed S] [--seconds T] "
-					"[--repro DIR] [--replay FILE] [--verbose]\n");
+					"[--repro DIR] [--replay FILE] [--verbose] [--bench]\n");
 			return 2;
 		}
 	}
@@ -147,6 +148,8 @@ int main(int argc, char **argv)
 		printf("FAIL cpu-diff: setup\n");
 		return 1;
 	}
+	if (o.bench)
+		diff_bench(emu);
 	if (o.replay) {
 		o.verbose = true;
 		if (load_repro(o.replay, &cases[0])) {
