@@ -12,7 +12,7 @@
 
 static bool canonical(uint64_t va)
 {
-	return (uint64_t)(((int64_t)va << 16) >> 16) == va;
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
 static struct soft_tlb_entry *tlb_set(struct soft_cpu *cpu, enum soft_access acc)
