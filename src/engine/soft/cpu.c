@@ -82,6 +82,22 @@ void soft_cpu_flush_code(struct soft_cpu *cpu)
 	soft_cache_reap(cpu->cache);
 }
 
+void soft_cpu_invalidate_code(struct soft_cpu *cpu, uint64_t paddr, uint64_t len)
+{
+	uint64_t p, end = paddr + len;
+
+	if (len == 0 || end < paddr)
+		end = ~0ull;
+	for (p = paddr & SOFT_PAGE_MASK; p < end; p += SOFT_PAGE_SIZE) {
+		if (soft_cache_is_code_page(cpu->cache, p))
+			soft_cache_page_written(cpu, p);
+		if (p + SOFT_PAGE_SIZE < p)
+			break;
+	}
+	if (!cpu->stop)
+		soft_cache_reap(cpu->cache);
+}
+
 /* #UD reports carry the instruction bytes for messages. */
 static void record_insn_bytes(struct soft_cpu *cpu, struct soft_stop *stop)
 {

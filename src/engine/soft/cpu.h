@@ -12,8 +12,9 @@
  * instructions are atomic with respect to this CPU only (single-threaded
  * per CPU); a multi-CPU system engine will have to revisit that.
  *
- * API changes after the first commit are listed here:
- *   (none yet)
+ * API changes after the first commit are listed here (additions only so far):
+ *   - soft_cpu_invalidate_code(); SOFT_EXC_SS; soft_rmw_read*() in mem.h;
+ *     internal fields decoder/code_dirty/mode at the end of struct soft_cpu.
  */
 #ifndef VESSEL_ENGINE_SOFT_CPU_H
 #define VESSEL_ENGINE_SOFT_CPU_H
@@ -280,6 +281,8 @@ void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t vaddr);
 
 /* Drop every decoded block (e.g. after the caller wrote code behind the TLB's back). */
 void soft_cpu_flush_code(struct soft_cpu *cpu);
+/* Drop the decoded blocks of the physical pages in [paddr, paddr+len) (paddr as tlb_fill gives it). */
+void soft_cpu_invalidate_code(struct soft_cpu *cpu, uint64_t paddr, uint64_t len);
 
 /*
  * Guest virtual memory access from outside the core (runner: syscall
