@@ -168,6 +168,47 @@ static unsigned reg_index(ZydisRegister r)
 	return (unsigned)(big - ZYDIS_REGISTER_RAX) < 16 ? (unsigned)(big - ZYDIS_REGISTER_RAX) : 16u;
 }
 
+/*
+ * Half of the random cases end with an instruction that reads the flags the
+ * first one produced (SETcc, ADC or SBB into r15), so the lazy-flag paths
+ * that evaluate conditions are compared, not only the final RFLAGS image.
+ * Only conditions whose flags are all defined after the first instruction.
+ */
+static void add_consumer(struct cpu_case *c, uint64_t *rng)
+{
+	static const uint64_t cc_flags[8] = {
+		1ull << 11, 1ull << 0, 1ull << 6, (1ull << 0) | (1ull << 6), 1ull << 7, 1ull << 2,
+		(1ull << 7) | (1ull << 11), (1ull << 6) | (1ull << 7) | (1ull << 11),
+	};
+	unsigned tries, cc, kind = (unsigned)(diff_rand(rng) % 3);
+	struct cpu_case save = *c;
+
+	if (c->len + 4 > CODE_MAX)
+		return;
+	if (kind > 0) {
+		if (c->flags_mask & 1)
+			return;
+		/* adc r15, rax / sbb r15, rax */
+		c->code[c->len++] = 0x49;
+		c->code[c->len++] = kind == 1 ? 0x11 : 0x19;
+		c->code[c->len++] = 0xc7;
+	} else {
+		for (tries = 0; tries < 16; tries++) {
+			cc = (unsigned)(diff_rand(rng) % 16);
+			if (!(cc_flags[cc >> 1] & c->flags_mask))
+				break;
+		}
+		if (tries == 16)
+			return;
+		c->code[c->len++] = 0x41;   /* setcc r15b */
+		c->code[c->len++] = 0x0f;
+		c->code[c->len++] = (uint8_t)(0x90 + cc);
+		c->code[c->len++] = 0xc7;
+	}
+	if (!diff_case_finish(c))
+		*c = save;
+}
+
 bool diff_random_case(struct cpu_case *c, uint64_t *rng)
 {
 	ZydisDecoder dec;
@@ -219,6 +260,8 @@ bool diff_random_case(struct cpu_case *c, uint64_t *rng)
 		snprintf(c->name, sizeof(c->name), "random %s", ZydisMnemonicGetString(zi.mnemonic));
 		if (!diff_case_finish(c))
 			continue;
+		if (diff_rand(rng) & 1)
+			add_consumer(c, rng);
 		return true;
 	}
 	return false;
