@@ -40,7 +40,7 @@ static inline struct soft_tlb_entry *soft_tlb_entry_write(struct soft_cpu *cpu, 
 }
 
 #define SOFT_DEFINE_ACCESS(bits, type)                                                         \
-	static inline int soft_read##bits(struct soft_cpu *cpu, uint64_t va, uint64_t *val)    \
+	static inline __attribute__((always_inline)) int soft_read##bits(struct soft_cpu *cpu, uint64_t va, uint64_t *val)    \
 	{                                                                                      \
 		struct soft_tlb_entry *e = soft_tlb_entry_read(cpu, va);                       \
 		if (likely(e->tag == (va & (SOFT_PAGE_MASK | (sizeof(type) - 1))))) {          \
@@ -51,7 +51,7 @@ static inline struct soft_tlb_entry *soft_tlb_entry_write(struct soft_cpu *cpu, 
 		}                                                                              \
 		return soft_mem_read_slow(cpu, va, sizeof(type), val);                         \
 	}                                                                                      \
-	static inline int soft_write##bits(struct soft_cpu *cpu, uint64_t va, uint64_t val)    \
+	static inline __attribute__((always_inline)) int soft_write##bits(struct soft_cpu *cpu, uint64_t va, uint64_t val)    \
 	{                                                                                      \
 		struct soft_tlb_entry *e = soft_tlb_entry_write(cpu, va);                      \
 		if (likely(e->tag == (va & (SOFT_PAGE_MASK | (sizeof(type) - 1))))) {          \
@@ -63,7 +63,7 @@ static inline struct soft_tlb_entry *soft_tlb_entry_write(struct soft_cpu *cpu, 
 	}
 
 #define SOFT_DEFINE_RMW(bits, type)                                                            \
-	static inline int soft_rmw_read##bits(struct soft_cpu *cpu, uint64_t va, uint64_t *val) \
+	static inline __attribute__((always_inline)) int soft_rmw_read##bits(struct soft_cpu *cpu, uint64_t va, uint64_t *val) \
 	{                                                                                      \
 		struct soft_tlb_entry *e = soft_tlb_entry_write(cpu, va);                      \
 		if (likely(e->tag == (va & (SOFT_PAGE_MASK | (sizeof(type) - 1))))) {          \
@@ -80,7 +80,7 @@ SOFT_DEFINE_RMW(16, uint16_t)
 SOFT_DEFINE_RMW(32, uint32_t)
 SOFT_DEFINE_RMW(64, uint64_t)
 
-static inline int soft_rmw_read(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+static inline __attribute__((always_inline)) int soft_rmw_read(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
 {
 	switch (size) {
 	case 1: return soft_rmw_read8(cpu, va, val);
@@ -96,7 +96,7 @@ SOFT_DEFINE_ACCESS(32, uint32_t)
 SOFT_DEFINE_ACCESS(64, uint64_t)
 
 /* Size chosen at run time (1, 2, 4, 8). */
-static inline int soft_read(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+static inline __attribute__((always_inline)) int soft_read(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
 {
 	switch (size) {
 	case 1: return soft_read8(cpu, va, val);
@@ -106,7 +106,7 @@ static inline int soft_read(struct soft_cpu *cpu, uint64_t va, unsigned size, ui
 	}
 }
 
-static inline int soft_write(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
+static inline __attribute__((always_inline)) int soft_write(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
 {
 	switch (size) {
 	case 1: return soft_write8(cpu, va, val);
