@@ -7,5 +7,5 @@ if [ ! -x build/cpu-diff ]; then
 	exit 0
 fi
 build/cpu-diff --directed
-build/cpu-diff --random "${CPU_DIFF_RANDOM:-3000}" --seed "${CPU_DIFF_SEED:-1}"
+build/cpu-diff --random "${CPU_DIFF_RANDOM:-5000}" --seed "${CPU_DIFF_SEED:-1}"
 exit 0

@@ -65,6 +65,25 @@ bool diff_case_finish(struct cpu_case *c)
 	return true;
 }
 
+bool diff_case_is_sse(const struct cpu_case *c)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	unsigned off = 0;
+
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	while (off < c->len) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, c->code + off, c->len - off, &zi)))
+			break;
+		if (zi.meta.isa_ext == ZYDIS_ISA_EXT_SSE || zi.meta.isa_ext == ZYDIS_ISA_EXT_SSE2 ||
+		    zi.meta.isa_ext == ZYDIS_ISA_EXT_X87 || zi.mnemonic == ZYDIS_MNEMONIC_FXSAVE ||
+		    zi.mnemonic == ZYDIS_MNEMONIC_FXRSTOR)
+			return true;
+		off += zi.length;
+	}
+	return false;
+}
+
 #define APPEND(...)                                                                     \
 	do {                                                                            \
 		if (used < msglen)                                                      \
@@ -110,6 +129,18 @@ bool diff_compare(const struct cpu_case *c, const struct cpu_result *n, const st
 	if ((n->rflags & fm) != (e->rflags & fm)) {
 		APPEND(" rflags native %#llx emu %#llx (compared %#llx);", (unsigned long long)n->rflags,
 		       (unsigned long long)e->rflags, (unsigned long long)fm);
+		ok = false;
+	}
+	for (i = 0; i < 16; i++) {
+		if (n->xmm[i][0] != e->xmm[i][0] || n->xmm[i][1] != e->xmm[i][1]) {
+			APPEND(" xmm%u native %016llx:%016llx emu %016llx:%016llx;", i,
+			       (unsigned long long)n->xmm[i][1], (unsigned long long)n->xmm[i][0],
+			       (unsigned long long)e->xmm[i][1], (unsigned long long)e->xmm[i][0]);
+			ok = false;
+		}
+	}
+	if (n->mxcsr != e->mxcsr) {
+		APPEND(" mxcsr native %#x emu %#x;", n->mxcsr, e->mxcsr);
 		ok = false;
 	}
 	for (i = 0; i < DATA_SIZE; i++) {

@@ -26,6 +26,8 @@
 #define DATA_SIZE 0x2000ull
 #define RO_VA (DATA_VA + DATA_SIZE + 0x1000)
 #define CODE_MAX 256
+/* Native FXSAVE image at the snippet's end, on the code page (refilled with 0xCC before each case). */
+#define FXOUT_VA (CODE_VA + 0x400)
 
 struct cpu_case {
 	char name[64];
@@ -33,6 +35,8 @@ struct cpu_case {
 	unsigned len;
 	uint64_t gpr[16];
 	uint64_t rflags;
+	uint64_t xmm[16][2];
+	uint32_t mxcsr;
 	uint64_t mem_seed;
 	uint64_t flags_mask;    /* flags to ignore (undefined), of CF PF AF ZF SF OF */
 };
@@ -41,6 +45,8 @@ struct cpu_result {
 	uint64_t gpr[16];
 	uint64_t rip;
 	uint64_t rflags;
+	uint64_t xmm[16][2];
+	uint32_t mxcsr;
 	int vector;             /* -1: ran to the end */
 	uint32_t error_code;
 	uint64_t cr2;
@@ -67,6 +73,8 @@ bool diff_compare(const struct cpu_case *c, const struct cpu_result *n, const st
 		  char *msg, unsigned msglen);
 /* Undefined-flag mask and skip decision for the instructions of a case. */
 bool diff_case_finish(struct cpu_case *c);
+/* True when the case has an SSE/SSE2/x87/FXSAVE instruction (the "fp" group of sse*.c, x87.c, fxsave.c). */
+bool diff_case_is_sse(const struct cpu_case *c);
 
 /* gen.c */
 unsigned diff_directed(struct cpu_case *out, unsigned max);

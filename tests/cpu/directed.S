@@ -251,6 +251,67 @@ diff_tmpl_table:
 	TB "smc"; lea rax, [rip + 2f]; mov byte ptr [rax], 0x90; 2: ud2; TE
 	TB "smc ahead"; lea rax, [rip + 2f]; mov dword ptr [rax], 0x90909090; nop; nop; 2: inc rcx; inc rcx; TE
 
+
+	/* SSE/SSE2 (sse*.c) with float/integer edge values in xmm0-15 */
+	.irp op, addps, subps, mulps, divps, minps, maxps, sqrtps, andps, orps, xorps, andnps
+	T "\op", \op xmm0, xmm1
+	.endr
+	.irp op, addsd, subsd, mulsd, divsd, minsd, maxsd, sqrtsd, addss, mulss, divss, sqrtss
+	T "\op", \op xmm2, xmm3
+	.endr
+	.irp op, addpd, mulpd, divpd, sqrtpd, minpd, maxpd
+	T "\op m", \op xmm4, [rsi]
+	.endr
+	T "cmpltpd", cmpltpd xmm0, xmm1
+	T "cmpunordps", cmpunordps xmm2, xmm3
+	T "cmpnlesd", cmpnlesd xmm4, xmm5
+	T "ucomisd", ucomisd xmm0, xmm1
+	T "comiss", comiss xmm2, xmm3
+	T "ucomiss m", ucomiss xmm4, [rsi]
+	T "cvttsd2si 64", cvttsd2si rax, xmm1
+	T "cvtsd2si 32", cvtsd2si eax, xmm2
+	T "cvttss2si 64", cvttss2si rcx, xmm3
+	T "cvtsi2sd 64", cvtsi2sd xmm0, rax
+	T "cvtsi2ss 32", cvtsi2ss xmm1, ebx
+	T "cvtss2sd", cvtss2sd xmm2, xmm3
+	T "cvtsd2ss", cvtsd2ss xmm4, xmm5
+	T "cvtdq2ps", cvtdq2ps xmm0, xmm1
+	T "cvttps2dq", cvttps2dq xmm2, xmm3
+	T "cvtps2pd", cvtps2pd xmm4, xmm5
+	T "cvtpd2dq", cvtpd2dq xmm6, xmm7
+	.irp op, paddb, paddw, paddd, paddq, psubb, psubusb, paddsw, pcmpeqb, pcmpeqd, pcmpgtb, pcmpgtw, pminub, pmaxub, pavgb, pmullw, pmulhw, pmuludq, psadbw, packsswb, packuswb, packssdw, punpcklbw, punpckhwd, punpckldq, punpckhqdq, pand, pandn, por, pxor
+	T "\op", \op xmm0, xmm1
+	.endr
+	T "pshufd", pshufd xmm0, xmm1, 0x1b
+	T "pshuflw", pshuflw xmm2, xmm3, 0xb1
+	T "pshufhw", pshufhw xmm4, [rsi], 0x4e
+	T "shufps", shufps xmm0, xmm1, 0x72
+	T "shufpd", shufpd xmm2, xmm3, 1
+	T "unpcklps", unpcklps xmm4, xmm5
+	T "pmovmskb", pmovmskb eax, xmm1
+	T "movmskps", movmskps ecx, xmm2
+	T "movmskpd", movmskpd edx, xmm3
+	T "pextrw", pextrw eax, xmm1, 5
+	T "pinsrw", pinsrw xmm2, ebx, 3
+	T "psrldq", psrldq xmm0, 5
+	T "pslldq", pslldq xmm1, 11
+	T "psllw imm", psllw xmm2, 3
+	T "psrad reg", psrad xmm3, xmm4
+	T "psrlq imm", psrlq xmm5, 63
+	T "movd", movd xmm0, eax; movd ecx, xmm1
+	T "movq", movq xmm2, rbx; movq rdx, xmm3
+	T "movq xmm", movq xmm4, xmm5
+	T "movdqu ld st", movdqu xmm0, [rsi+3]; movdqu [rdi+5], xmm0
+	T "movdqa unaligned", movdqa xmm0, [rsi+8]
+	T "movaps st", movaps [rdi], xmm1
+	T "movss", movss xmm0, [rsi]; movss xmm1, xmm2; movss [rdi], xmm3
+	T "movsd sse", movsd xmm0, [rsi]; movsd xmm1, xmm2; movsd [rdi], xmm3
+	T "movhps movlps", movhps xmm0, [rsi]; movlps [rdi], xmm1
+	T "movhlps", movhlps xmm0, xmm1; movlhps xmm2, xmm3
+	T "ldmxcsr stmxcsr", stmxcsr [rdi]; and dword ptr [rdi], 0xffff; ldmxcsr [rdi]; stmxcsr [rdi+4]
+	T "ldmxcsr bad", mov dword ptr [rdi], 0x10000; ldmxcsr [rdi]
+	T "fxsave fxrstor", fxrstor [rsi]; fxsave [rdi]
+
 	.pushsection .data.rel.ro.tmpltab, "aw"
 	.globl diff_tmpl_table_end
 diff_tmpl_table_end:

@@ -8,6 +8,7 @@
 
 #include "diff.h"
 #include "engine/soft/cpu.h"
+#include "engine/soft/op.h"
 
 struct diff_emu {
 	struct soft_cpu *cpu;
@@ -49,7 +50,8 @@ static int emu_fill(void *opaque, uint64_t va, enum soft_access acc, unsigned cp
 int diff_emu_create(struct diff_emu **out)
 {
 	struct diff_emu *e = calloc(1, sizeof(*e));
-	struct soft_cpu_config cfg = { .tlb_fill = emu_fill, .user_mode = true };
+	static const struct soft_op_table *const extra[] = { &soft_sse_ops, &soft_x87_ops, &soft_fxsave_ops, NULL };
+	struct soft_cpu_config cfg = { .tlb_fill = emu_fill, .user_mode = true, .extra_ops = extra };
 	int r;
 
 	if (!e)
@@ -88,6 +90,8 @@ static void run_case(struct diff_emu *e, const struct cpu_case *c, struct cpu_re
 	memcpy(cpu->gpr, c->gpr, sizeof(c->gpr));
 	cpu->rip = CODE_VA;
 	soft_cpu_set_rflags(cpu, c->rflags);
+	memcpy(cpu->xmm, c->xmm, sizeof(c->xmm));
+	cpu->mxcsr = c->mxcsr;
 	res->vector = -1;
 	res->error_code = 0;
 	res->cr2 = 0;
@@ -110,6 +114,8 @@ static void run_case(struct diff_emu *e, const struct cpu_case *c, struct cpu_re
 	memcpy(res->gpr, cpu->gpr, sizeof(res->gpr));
 	res->rip = cpu->rip;
 	res->rflags = soft_cpu_get_rflags(cpu);
+	memcpy(res->xmm, cpu->xmm, sizeof(res->xmm));
+	res->mxcsr = cpu->mxcsr;
 	memcpy(res->mem, e->data, DATA_SIZE);
 }
 

@@ -46,9 +46,61 @@ static const uint64_t edges[] = {
 };
 #define NEDGES (sizeof(edges) / sizeof(edges[0]))
 
+static uint64_t edges_pick(uint64_t *rng)
+{
+	return edges[diff_rand(rng) % NEDGES];
+}
+
+/* Float edge values (as bit patterns): zeros, ones, max/min, denormals, infinities, NaNs. */
+static const uint32_t f32_edges[] = {
+	0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f7fffff, 0x00800000, 0x00000001, 0x807fffff,
+	0x7f800000, 0xff800000, 0x7fc00000, 0x7fa00000, 0x4f000000, 0xcf000000, 0x3f000000, 0x40490fdb,
+};
+static const uint64_t f64_edges[] = {
+	0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff0000000000000ull,
+	0x7fefffffffffffffull, 0x0010000000000000ull, 0x0000000000000001ull, 0x7ff0000000000000ull,
+	0xfff0000000000000ull, 0x7ff8000000000000ull, 0x7ff4000000000000ull, 0x43e0000000000000ull,
+	0xc3e0000000000000ull, 0x41dfffffffc00000ull, 0x3fe0000000000000ull, 0x400921fb54442d18ull,
+};
+
+static void xmm_regs(struct cpu_case *c, uint64_t *rng)
+{
+	unsigned i, k;
+	for (i = 0; i < 16; i++) {
+		switch (diff_rand(rng) % 4) {
+		case 0: /* random bits */
+			c->xmm[i][0] = diff_rand(rng);
+			c->xmm[i][1] = diff_rand(rng);
+			break;
+		case 1: /* doubles */
+			c->xmm[i][0] = f64_edges[diff_rand(rng) % 16];
+			c->xmm[i][1] = f64_edges[diff_rand(rng) % 16];
+			break;
+		case 2: /* floats */
+			for (k = 0; k < 2; k++)
+				c->xmm[i][k] = f32_edges[diff_rand(rng) % 16] |
+					       (uint64_t)f32_edges[diff_rand(rng) % 16] << 32;
+			break;
+		default: /* integer edges */
+			c->xmm[i][0] = edges_pick(rng);
+			c->xmm[i][1] = edges_pick(rng);
+			break;
+		}
+	}
+	/* Default MXCSR mostly; sometimes another rounding mode, FTZ/DAZ, or unmasked exceptions. */
+	c->mxcsr = 0x1f80;
+	switch (diff_rand(rng) % 8) {
+	case 0: c->mxcsr |= (uint32_t)(diff_rand(rng) % 4) << 13; break;
+	case 1: c->mxcsr |= 0x8040; break;
+	case 2: c->mxcsr &= ~(uint32_t)(diff_rand(rng) & 0x1f80); break;
+	default: break;
+	}
+}
+
 static void base_regs(struct cpu_case *c, uint64_t *rng)
 {
 	unsigned i;
+	xmm_regs(c, rng);
 	for (i = 0; i < 16; i++)
 		c->gpr[i] = edges[diff_rand(rng) % NEDGES];
 	c->gpr[6] = DATA_VA + 0x100;  /* rsi */
@@ -90,12 +142,47 @@ unsigned diff_directed(struct cpu_case *out, unsigned max)
 /* Instructions the random generator keeps: the integer set, minus what
  * cannot be compared (CPUID/RDTSC differ by design, branches leave the
  * snippet, POPF could set TF/AC, INT n is a Linux system call gate). */
+/* SSE/SSE2 (the sse*.c handlers): XMM forms only. */
+static bool sse_ok(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo)
+{
+	unsigned i;
+
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_RCPPS:   /* approximations: AMD and Intel give different bits */
+	case ZYDIS_MNEMONIC_RCPSS:
+	case ZYDIS_MNEMONIC_RSQRTPS:
+	case ZYDIS_MNEMONIC_RSQRTSS:
+	case ZYDIS_MNEMONIC_FXSAVE:  /* x87 pointer fields differ by vendor; covered by unit tests */
+	case ZYDIS_MNEMONIC_FXSAVE64:
+	case ZYDIS_MNEMONIC_FXRSTOR:
+	case ZYDIS_MNEMONIC_FXRSTOR64:
+	case ZYDIS_MNEMONIC_CVTPI2PS: /* MMX-operand conversions: not implemented by sse*.c (#UD) */
+	case ZYDIS_MNEMONIC_CVTPI2PD:
+	case ZYDIS_MNEMONIC_CVTPS2PI:
+	case ZYDIS_MNEMONIC_CVTTPS2PI:
+	case ZYDIS_MNEMONIC_CVTPD2PI:
+	case ZYDIS_MNEMONIC_CVTTPD2PI:
+	case ZYDIS_MNEMONIC_MASKMOVDQU: /* not implemented by sse*.c yet (#UD) */
+		return false;
+	default:
+		break;
+	}
+	for (i = 0; i < zi->operand_count; i++)
+		if (zo[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(zo[i].reg.value) == ZYDIS_REGCLASS_MMX)
+			return false; /* MMX-register forms */
+	return true;
+}
+
 static bool random_ok(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo)
 {
 	unsigned i;
 
 	if (zi->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS)
 		return false; /* the host's FS base points at its TLS, which the engine does not map */
+	if (zi->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
+	    (zi->meta.isa_ext == ZYDIS_ISA_EXT_SSE || zi->meta.isa_ext == ZYDIS_ISA_EXT_SSE2))
+		return sse_ok(zi, zo);
 	switch (zi->meta.category) {
 	case ZYDIS_CATEGORY_BINARY:
 	case ZYDIS_CATEGORY_LOGICAL:

@@ -83,9 +83,26 @@ static int load_repro(const char *path, struct cpu_case *c)
 	return diff_case_finish(c) ? 0 : -EINVAL;
 }
 
+/* Per group (integer core, SSE handlers): cases run and mismatches. */
+struct tally {
+	unsigned n[2], bad[2];
+};
+
+static void report(const char *name, const struct tally *t, const char *extra)
+{
+	static const char *const group[2] = { "int", "fp" };
+	unsigned g;
+	for (g = 0; g < 2; g++) {
+		if (t->bad[g])
+			printf("FAIL %s-%s: %u of %u cases differ%s\n", name, group[g], t->bad[g], t->n[g], extra);
+		else
+			printf("PASS %s-%s (%u cases%s)\n", name, group[g], t->n[g], extra);
+	}
+}
+
 /* Run n cases both ways; returns the number of mismatches. */
 static unsigned run_cases(struct diff_emu *emu, const struct cpu_case *cases, unsigned n,
-			  struct cpu_result *nat, struct cpu_result *em, const struct opts *o)
+			  struct cpu_result *nat, struct cpu_result *em, const struct opts *o, struct tally *t)
 {
 	unsigned i, bad = 0;
 	char msg[2048];
@@ -96,9 +113,12 @@ static unsigned run_cases(struct diff_emu *emu, const struct cpu_case *cases, un
 		return n;
 	}
 	for (i = 0; i < n; i++) {
+		unsigned g = diff_case_is_sse(&cases[i]);
+		t->n[g]++;
 		diff_run_emu(emu, &cases[i], &em[i]);
 		if (!diff_compare(&cases[i], &nat[i], &em[i], msg, sizeof(msg))) {
 			bad++;
+			t->bad[g]++;
 			if (bad <= 20 || o->verbose) {
 				unsigned k;
 				printf("  mismatch [%s] code", cases[i].name);
@@ -156,35 +176,37 @@ int main(int argc, char **argv)
 			printf("FAIL cpu-diff: cannot load %s\n", o.replay);
 			return 1;
 		}
-		bad_total = run_cases(emu, cases, 1, nat, em, &o);
+		struct tally t;
+		memset(&t, 0, sizeof(t));
+		bad_total = run_cases(emu, cases, 1, nat, em, &o, &t);
 		printf("%s cpu-diff-replay %s\n", bad_total ? "FAIL" : "PASS", o.replay);
 	}
 	if (o.directed) {
 		unsigned n = diff_directed(cases, 8192), done, bad = 0;
+		struct tally t;
+		memset(&t, 0, sizeof(t));
 		for (done = 0; done < n; done += BATCH)
-			bad += run_cases(emu, cases + done, MIN_U(n - done, BATCH), nat, em, &o);
-		if (bad)
-			printf("FAIL cpu-diff-directed: %u of %u cases differ\n", bad, n);
-		else
-			printf("PASS cpu-diff-directed (%u cases)\n", n);
+			bad += run_cases(emu, cases + done, MIN_U(n - done, BATCH), nat, em, &o, &t);
+		report("cpu-diff-directed", &t, "");
 		bad_total += bad;
 	}
 	if (o.random || o.seconds > 0) {
 		uint64_t rng = o.seed * 0x9e3779b97f4a7c15ull + 1;
 		double end = now_s() + o.seconds;
 		unsigned total = 0, bad = 0;
+		struct tally t;
+		memset(&t, 0, sizeof(t));
+		char extra[64];
 		while (o.seconds > 0 ? now_s() < end : total < o.random) {
 			unsigned n = o.seconds > 0 ? BATCH : MIN_U(o.random - total, BATCH), k;
 			for (k = 0; k < n; k++)
 				if (!diff_random_case(&cases[k], &rng))
 					break;
-			bad += run_cases(emu, cases, k, nat, em, &o);
+			bad += run_cases(emu, cases, k, nat, em, &o, &t);
 			total += k;
 		}
-		if (bad)
-			printf("FAIL cpu-diff-random: %u of %u cases differ (seed %" PRIu64 ")\n", bad, total, o.seed);
-		else
-			printf("PASS cpu-diff-random (%u cases, seed %" PRIu64 ")\n", total, o.seed);
+		snprintf(extra, sizeof(extra), ", seed %" PRIu64, o.seed);
+		report("cpu-diff-random", &t, extra);
 		bad_total += bad;
 	}
 	diff_emu_destroy(emu);

@@ -32,6 +32,7 @@ void diff_native_enter(const uint64_t *state);
 static sigjmp_buf fault_jmp;
 static struct {
 	uint64_t gpr[16], rip, rflags, err, trapno, cr2;
+	uint8_t fx[512];
 } fault_ctx;
 
 static const int greg_of[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
@@ -48,6 +49,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
 	fault_ctx.err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
 	fault_ctx.trapno = (uint64_t)uc->uc_mcontext.gregs[REG_TRAPNO];
 	fault_ctx.cr2 = (uint64_t)uc->uc_mcontext.gregs[REG_CR2];
+	memcpy(fault_ctx.fx, uc->uc_mcontext.fpregs, 512); /* FXSAVE layout */
 	if (sig == SIGALRM)
 		fault_ctx.trapno = NATIVE_TIMEOUT;
 	siglongjmp(fault_jmp, 1);
@@ -100,7 +102,8 @@ static void child_run(const struct cpu_case *cases, unsigned first, unsigned n, 
 	for (i = first; i < n; i++) {
 		const struct cpu_case *c = &cases[i];
 		struct cpu_result *r = &res[i];
-		uint64_t state[18];
+		uint64_t state[20 + 64] __attribute__((aligned(16)));
+		uint8_t *fx = (uint8_t *)&state[20];
 
 		pr->current = i;
 		memset(code, 0xcc, 0xe00);
@@ -111,12 +114,24 @@ static void child_run(const struct cpu_case *cases, unsigned first, unsigned n, 
 		memcpy(state, c->gpr, sizeof(c->gpr));
 		state[16] = c->rflags;
 		state[17] = CODE_VA;
+		/* FXSAVE image: FCW 0x37F, all x87 empty, MXCSR, XMM (SDM Vol. 1, 10.5.1). */
+		memset(fx, 0, 512);
+		fx[0] = 0x7f;
+		fx[1] = 0x03;
+		memcpy(fx + 24, &c->mxcsr, 4);
+		{
+			uint32_t mask = 0xffff;
+			memcpy(fx + 28, &mask, 4);
+		}
+		memcpy(fx + 160, c->xmm, 256);
 		if (sigsetjmp(fault_jmp, 1) == 0) {
 			struct itimerval watchdog = { .it_value = { .tv_sec = 1 } };
 			setitimer(ITIMER_REAL, &watchdog, NULL);
 			diff_native_enter(state);
 			memcpy(r->gpr, (void *)OUT_VA, sizeof(r->gpr));
 			r->rflags = *(uint64_t *)(OUT_VA + 0x80);
+			memcpy(r->xmm, (uint8_t *)FXOUT_VA + 160, 256);
+			memcpy(&r->mxcsr, (uint8_t *)FXOUT_VA + 24, 4);
 			r->rip = CODE_VA + c->len;
 			r->vector = -1;
 			r->error_code = 0;
@@ -129,6 +144,8 @@ static void child_run(const struct cpu_case *cases, unsigned first, unsigned n, 
 			r->vector = (int)fault_ctx.trapno;
 			r->error_code = (uint32_t)fault_ctx.err;
 			r->cr2 = fault_ctx.cr2;
+			memcpy(r->xmm, fault_ctx.fx + 160, 256);
+			memcpy(&r->mxcsr, fault_ctx.fx + 24, 4);
 		}
 		{
 			struct itimerval off = { 0 };

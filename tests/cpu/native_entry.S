@@ -9,7 +9,8 @@
 	.text
 	.globl diff_native_enter
 	.type diff_native_enter, @function
-/* void diff_native_enter(const uint64_t state[18]): gpr[16], rflags, entry */
+/* void diff_native_enter(const uint64_t state[]): gpr[16], rflags, entry, pad,
+   then at byte 160 a 16-byte-aligned FXSAVE image (XMM, MXCSR) */
 diff_native_enter:
 	push rbx
 	push rbp
@@ -22,6 +23,7 @@ diff_native_enter:
 	mov qword ptr [0x10000f08], rax
 	lea rax, [rip + diff_native_exit]
 	mov qword ptr [0x10000f10], rax
+	fxrstor [rdi + 160]
 	push qword ptr [rdi + 128]
 	popfq
 	mov rax, [rdi + 0]
@@ -60,6 +62,7 @@ diff_native_exit:
 	mov qword ptr [0x10000e68], r13
 	mov qword ptr [0x10000e70], r14
 	mov qword ptr [0x10000e78], r15
+	fxsave [0x10000400]
 	mov rsp, qword ptr [0x10000f00]
 	pushfq
 	pop rax
