@@ -296,60 +296,117 @@ static void add_consumer(struct cpu_case *c, uint64_t *rng)
 		*c = save;
 }
 
-bool diff_random_case(struct cpu_case *c, uint64_t *rng)
+/* One random instruction the generator keeps; returns its length (0 if none found). */
+static unsigned random_insn(const ZydisDecoder *dec, uint64_t *rng, uint8_t *out, ZydisDecodedInstruction *zi,
+			    ZydisDecodedOperand *zo)
 {
-	ZydisDecoder dec;
-	ZydisDecodedInstruction zi;
-	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+	static const uint8_t prefixes[] = { 0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x65, 0x40, 0x41, 0x44, 0x48, 0x49, 0x4c, 0x4f };
 	unsigned i, tries;
 
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
 	for (tries = 0; tries < 100000; tries++) {
 		uint8_t b[16];
 		unsigned np = (unsigned)(diff_rand(rng) % 3);
-		static const uint8_t prefixes[] = { 0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x65, 0x40, 0x41, 0x44, 0x48, 0x49, 0x4c, 0x4f };
 		for (i = 0; i < 16; i += 8) {
 			uint64_t v = diff_rand(rng);
 			memcpy(b + i, &v, 8);
 		}
 		for (i = 0; i < np; i++)
 			b[i] = prefixes[diff_rand(rng) % sizeof(prefixes)];
-		/* Bias towards the one- and two-byte maps of integer instructions. */
+		/* Bias towards the two-byte map, where most of the set lives. */
 		if (diff_rand(rng) % 3 == 0)
 			b[np] = 0x0f;
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, b, 15, &zi, zo)) || !random_ok(&zi, zo))
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(dec, b, 15, zi, zo)) || !random_ok(zi, zo))
 			continue;
-		memset(c, 0, sizeof(*c));
-		memcpy(c->code, b, zi.length);
-		c->len = zi.length;
-		base_regs(c, rng);
-		/* Small counts for REP so the string stays in the data area (mostly). */
-		if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE))
-			c->gpr[1] = diff_rand(rng) % 64;
-		for (i = 0; i < zi.operand_count; i++) {
-			const ZydisDecodedOperand *o = &zo[i];
-			unsigned base, index;
-			uint64_t target, idx;
-			if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
-				continue;
-			base = reg_index(o->mem.base);
-			index = reg_index(o->mem.index);
-			if (base >= 16 || base == 4)
-				continue;
-			target = DATA_VA + 0x100 + diff_rand(rng) % (DATA_SIZE - 0x200);
-			idx = index < 16 && index != base ? c->gpr[index] * (o->mem.scale ? o->mem.scale : 1) : 0;
-			c->gpr[base] = target - (uint64_t)o->mem.disp.value - idx;
-			if (index == base)
-				c->gpr[base] = (target - (uint64_t)o->mem.disp.value) / (1 + o->mem.scale);
-		}
-		c->mem_seed = diff_rand(rng);
-		snprintf(c->name, sizeof(c->name), "random %s", ZydisMnemonicGetString(zi.mnemonic));
-		if (!diff_case_finish(c))
-			continue;
-		if (diff_rand(rng) & 1)
-			add_consumer(c, rng);
-		return true;
+		memcpy(out, b, zi->length);
+		return zi->length;
 	}
+	return 0;
+}
+
+/* Aim the instruction's memory operands at the data area through their base register. */
+static void aim_memory(struct cpu_case *c, const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo,
+		       uint64_t *rng)
+{
+	unsigned i;
+	for (i = 0; i < zi->operand_count; i++) {
+		const ZydisDecodedOperand *o = &zo[i];
+		unsigned base, index;
+		uint64_t target, idx;
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;
+		base = reg_index(o->mem.base);
+		index = reg_index(o->mem.index);
+		if (base >= 16 || base == 4)
+			continue;
+		target = DATA_VA + 0x100 + diff_rand(rng) % (DATA_SIZE - 0x200);
+		idx = index < 16 && index != base ? c->gpr[index] * (o->mem.scale ? o->mem.scale : 1) : 0;
+		c->gpr[base] = target - (uint64_t)o->mem.disp.value - idx;
+		if (index == base)
+			c->gpr[base] = (target - (uint64_t)o->mem.disp.value) / (1 + o->mem.scale);
+	}
+}
+
+static bool shift_by_cl(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo)
+{
+	unsigned i;
+	if (zi->meta.category != ZYDIS_CATEGORY_SHIFT && zi->meta.category != ZYDIS_CATEGORY_ROTATE)
+		return false;
+	for (i = 0; i < zi->operand_count_visible; i++)
+		if (zo[i].type == ZYDIS_OPERAND_TYPE_REGISTER && zo[i].reg.value == ZYDIS_REGISTER_CL)
+			return true;
 	return false;
+}
+
+/*
+ * A random case: one to three random instructions (a later one never reads
+ * a flag an earlier one left undefined, and only the first may shift by CL,
+ * whose count the flag masking takes from the initial RCX), then half of the
+ * time a flag consumer.
+ */
+bool diff_random_case(struct cpu_case *c, uint64_t *rng)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+	unsigned k, count, tries;
+	uint64_t undef = 0;
+	bool rep = false;
+
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
+	memset(c, 0, sizeof(*c));
+	base_regs(c, rng);
+	count = 1 + (unsigned)(diff_rand(rng) % 3);
+	for (k = 0; k < count; k++) {
+		for (tries = 0; tries < 1000; tries++) {
+			unsigned len = random_insn(&dec, rng, c->code + c->len, &zi, zo);
+			if (!len)
+				return false;
+			if (k > 0 && zi.cpu_flags && (zi.cpu_flags->tested & undef))
+				continue;
+			if (k > 0 && shift_by_cl(&zi, zo))
+				continue;
+			break;
+		}
+		if (tries == 1000)
+			break;
+		if (zi.cpu_flags)
+			undef = (undef & ~(uint64_t)(zi.cpu_flags->modified | zi.cpu_flags->set_0 | zi.cpu_flags->set_1)) |
+				zi.cpu_flags->undefined;
+		if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE))
+			rep = true;
+		aim_memory(c, &zi, zo, rng);
+		if (k == 0)
+			snprintf(c->name, sizeof(c->name), "random %s", ZydisMnemonicGetString(zi.mnemonic));
+		c->len += zi.length;
+	}
+	/* Small counts for REP so strings stay in the data area (mostly). */
+	if (rep)
+		c->gpr[1] = diff_rand(rng) % 64;
+	c->mem_seed = diff_rand(rng);
+	if (!diff_case_finish(c))
+		return diff_random_case(c, rng);
+	if (diff_rand(rng) & 1)
+		add_consumer(c, rng);
+	return true;
 }

@@ -260,13 +260,36 @@ bool soft_insn_uses_ss(struct soft_cpu *cpu)
 	}
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&cpu->decoder->zy, buf, n, &zi, zo)))
 		return false;
+	bool explicit_ss = false, explicit_other = false, stack = false;
+	uint64_t ea = 0, sp = cpu->gpr[SOFT_RSP];
+
 	for (i = 0; i < zi.operand_count; i++) {
-		if (zo[i].type != ZYDIS_OPERAND_TYPE_MEMORY || zo[i].mem.type != ZYDIS_MEMOP_TYPE_MEM)
+		const ZydisDecodedOperand *o = &zo[i];
+		uint8_t b, x;
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
 			continue;
-		if (zo[i].mem.segment == ZYDIS_REGISTER_SS)
-			return true;
+		if (o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT) {
+			stack = stack || o->mem.segment == ZYDIS_REGISTER_SS;
+			continue;
+		}
+		if (o->mem.segment != ZYDIS_REGISTER_SS) {
+			explicit_other = true;
+			continue;
+		}
+		explicit_ss = true;
+		b = map_reg(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.base));
+		x = map_reg(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.index));
+		ea = (b < 16 ? cpu->gpr[b] : 0) + (x < 16 ? cpu->gpr[x] * (o->mem.scale ? o->mem.scale : 1) : 0) +
+		     (uint64_t)o->mem.disp.value;
 	}
-	return false;
+	/* PUSH m / POP m: the stack access or the explicit operand, whichever is non-canonical. */
+	if (stack && (explicit_ss || explicit_other)) {
+		if ((uint64_t)((int64_t)((sp - 8) << 16) >> 16) != sp - 8 ||
+		    (uint64_t)((int64_t)(sp << 16) >> 16) != sp)
+			return true;
+		return explicit_ss && (uint64_t)((int64_t)(ea << 16) >> 16) != ea;
+	}
+	return stack || explicit_ss;
 }
 
 unsigned soft_decode_block(struct soft_cpu *cpu, uint64_t rip, const uint8_t *bytes, unsigned avail,
