@@ -280,6 +280,55 @@ static void test_io_and_privileged(void **state)
 	assert_int_equal(e->cpu->gpr[SOFT_RAX] & 0xff, 0xab);
 }
 
+/* An instruction that straddles two pages runs, and faults precisely when the second is absent. */
+static void test_insn_across_pages(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8, /* movabs rax, 0x0807060504030201 at BASE+0xffc */
+		0x0f, 0x05,
+	};
+	struct soft_stop st;
+
+	put(e, BASE + 0xffc, code, sizeof(code));
+	e->cpu->rip = BASE + 0xffc;
+	st = run(e, 100);
+	assert_int_equal(st.reason, SOFT_STOP_SYSCALL);
+	assert_int_equal(e->cpu->gpr[SOFT_RAX], 0x0807060504030201ull);
+	/* Second page gone: #PF on the fetch, CR2 at the page start, RIP at the instruction. */
+	e->prot[1] = 0;
+	soft_tlb_flush_all(e->cpu);
+	e->cpu->rip = BASE + 0xffc;
+	e->cpu->gpr[SOFT_RAX] = 0;
+	st = run(e, 100);
+	assert_int_equal(st.reason, SOFT_STOP_EXCEPTION);
+	assert_int_equal(st.exc.vector, SOFT_EXC_PF);
+	assert_int_equal(st.exc.error_code, SOFT_PFEC_U | SOFT_PFEC_I);
+	assert_int_equal(st.exc.cr2, BASE + 0x1000);
+	assert_int_equal(e->cpu->rip, BASE + 0xffc);
+	assert_int_equal(e->cpu->gpr[SOFT_RAX], 0);
+}
+
+/* A non-canonical data address is #GP(0); through RSP it is #SS(0). */
+static void test_noncanonical(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = { 0x48, 0x8b, 0x03, 0x50, 0x0f, 0x05 }; /* mov rax, [rbx]; push rax */
+	struct soft_stop st;
+
+	put(e, BASE, code, sizeof(code));
+	e->cpu->gpr[SOFT_RBX] = 0x0000800000000000ull;
+	st = run(e, 100);
+	assert_int_equal(st.exc.vector, SOFT_EXC_GP);
+	assert_int_equal(st.exc.error_code, 0);
+	e->cpu->gpr[SOFT_RBX] = BASE;
+	e->cpu->gpr[SOFT_RSP] = 0x8000000000000008ull;
+	st = run(e, 100);
+	assert_int_equal(st.exc.vector, SOFT_EXC_SS);
+	assert_int_equal(e->cpu->rip, BASE + 3);
+	assert_int_equal(e->cpu->gpr[SOFT_RSP], 0x8000000000000008ull);
+}
+
 static void test_cpuid(void **state)
 {
 	struct env *e = *state;
@@ -313,6 +362,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ud_bytes_and_avx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_and_retired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_and_privileged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insn_across_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noncanonical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpuid, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
