@@ -20,14 +20,13 @@
 #include <stdint.h>
 
 #define CODE_VA 0x10000000ull
-#define SAVE_VA (CODE_VA + 0xf00)  /* native harness scratch (not touched by snippets) */
-#define OUT_VA (CODE_VA + 0xe00)
+/* Bytes after every snippet (both sides): jmp [rip+0]; .quad diff_native_exit. */
+#define EXIT_LEN 14
+void diff_exit_bytes(uint8_t out[EXIT_LEN]);
 #define DATA_VA 0x20000000ull
 #define DATA_SIZE 0x2000ull
 #define RO_VA (DATA_VA + DATA_SIZE + 0x1000)
 #define CODE_MAX 256
-/* Native FXSAVE image at the snippet's end, on the code page (refilled with 0xCC before each case). */
-#define FXOUT_VA (CODE_VA + 0x400)
 
 struct cpu_case {
 	char name[64];

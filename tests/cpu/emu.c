@@ -78,10 +78,11 @@ void diff_emu_destroy(struct diff_emu *e)
 static void run_case(struct diff_emu *e, const struct cpu_case *c, struct cpu_result *res, uint64_t budget)
 {
 	struct soft_cpu *cpu = e->cpu;
-	static const uint8_t exit_jmp[] = { 0xff, 0x24, 0x25, 0x10, 0x0f, 0x00, 0x10 };
+	uint8_t exit_jmp[EXIT_LEN];
 	struct soft_stop st;
 	unsigned steps;
 
+	diff_exit_bytes(exit_jmp);
 	memset(e->code, 0xcc, sizeof(e->code));
 	memcpy(e->code, c->code, c->len);
 	memcpy(e->code + c->len, exit_jmp, sizeof(exit_jmp));

@@ -20,6 +20,17 @@
 #include "diff.h"
 
 void diff_native_enter(const uint64_t *state);
+void diff_native_exit(void);
+extern uint64_t diff_native_out[17];
+extern uint8_t diff_native_fxout[512];
+
+void diff_exit_bytes(uint8_t out[EXIT_LEN])
+{
+	uint64_t a = (uint64_t)(uintptr_t)diff_native_exit;
+	static const uint8_t jmp[6] = { 0xff, 0x25, 0, 0, 0, 0 };
+	memcpy(out, jmp, 6);
+	memcpy(out + 6, &a, 8);
+}
 
 /* A snippet that runs away natively (vector reported as this). */
 #define NATIVE_TIMEOUT 1000
@@ -94,11 +105,12 @@ static void child_run(const struct cpu_case *cases, unsigned first, unsigned n, 
 		      struct progress *pr)
 {
 	uint8_t *code = (uint8_t *)CODE_VA;
-	static const uint8_t exit_jmp[] = { 0xff, 0x24, 0x25, 0x10, 0x0f, 0x00, 0x10 }; /* jmp [SAVE_VA+16] */
+	uint8_t exit_jmp[EXIT_LEN];
 	volatile unsigned i; /* survives siglongjmp */
 	unsigned k;
 
 	child_setup();
+	diff_exit_bytes(exit_jmp);
 	for (i = first; i < n; i++) {
 		const struct cpu_case *c = &cases[i];
 		struct cpu_result *r = &res[i];
@@ -106,10 +118,10 @@ static void child_run(const struct cpu_case *cases, unsigned first, unsigned n, 
 		uint8_t *fx = (uint8_t *)&state[20];
 
 		pr->current = i;
-		memset(code, 0xcc, 0xe00);
+		memset(code, 0xcc, 4096);
 		memcpy(code, c->code, c->len);
 		memcpy(code + c->len, exit_jmp, sizeof(exit_jmp));
-		__builtin___clear_cache((char *)code, (char *)code + 0xe00);
+		__builtin___clear_cache((char *)code, (char *)code + 4096);
 		diff_fill_mem((uint8_t *)DATA_VA, c->mem_seed);
 		memcpy(state, c->gpr, sizeof(c->gpr));
 		state[16] = c->rflags;
@@ -128,10 +140,10 @@ static void child_run(const struct cpu_case *cases, unsigned first, unsigned n, 
 			struct itimerval watchdog = { .it_value = { .tv_sec = 1 } };
 			setitimer(ITIMER_REAL, &watchdog, NULL);
 			diff_native_enter(state);
-			memcpy(r->gpr, (void *)OUT_VA, sizeof(r->gpr));
-			r->rflags = *(uint64_t *)(OUT_VA + 0x80);
-			memcpy(r->xmm, (uint8_t *)FXOUT_VA + 160, 256);
-			memcpy(&r->mxcsr, (uint8_t *)FXOUT_VA + 24, 4);
+			memcpy(r->gpr, diff_native_out, sizeof(r->gpr));
+			r->rflags = diff_native_out[16];
+			memcpy(r->xmm, diff_native_fxout + 160, 256);
+			memcpy(&r->mxcsr, diff_native_fxout + 24, 4);
 			r->rip = CODE_VA + c->len;
 			r->vector = -1;
 			r->error_code = 0;

@@ -1,9 +1,9 @@
 /*
- * Native side of the differential harness: load a register file, jump to
- * the snippet at CODE_VA; the snippet ends with "jmp *SAVE_VA+16", which
- * lands in diff_native_exit, which stores the registers at OUT_VA and
- * returns to C. Fixed addresses (absolute disp32) because no register is
- * free when the snippet ends.
+ * Native side of the differential harness: load a register file and the
+ * FXSAVE image, jump to the snippet at CODE_VA. The snippet is followed by
+ * "jmp [rip+0]; .quad diff_native_exit" (diff_exit_bytes), which lands in
+ * diff_native_exit: it stores the registers and an FXSAVE image in this
+ * binary's .bss (RIP-relative, far from the test layout) and returns to C.
  */
 	.intel_syntax noprefix
 	.text
@@ -18,11 +18,9 @@ diff_native_enter:
 	push r13
 	push r14
 	push r15
-	mov qword ptr [0x10000f00], rsp
-	mov rax, qword ptr [rdi + 136]
-	mov qword ptr [0x10000f08], rax
-	lea rax, [rip + diff_native_exit]
-	mov qword ptr [0x10000f10], rax
+	mov qword ptr [rip + saved_rsp], rsp
+	mov rax, [rdi + 136]
+	mov qword ptr [rip + entry_target], rax
 	fxrstor [rdi + 160]
 	push qword ptr [rdi + 128]
 	popfq
@@ -42,31 +40,31 @@ diff_native_enter:
 	mov r14, [rdi + 112]
 	mov r15, [rdi + 120]
 	mov rdi, [rdi + 56]
-	jmp qword ptr [0x10000f08]
+	jmp qword ptr [rip + entry_target]
 
 	.globl diff_native_exit
 diff_native_exit:
-	mov qword ptr [0x10000e00], rax
-	mov qword ptr [0x10000e08], rcx
-	mov qword ptr [0x10000e10], rdx
-	mov qword ptr [0x10000e18], rbx
-	mov qword ptr [0x10000e20], rsp
-	mov qword ptr [0x10000e28], rbp
-	mov qword ptr [0x10000e30], rsi
-	mov qword ptr [0x10000e38], rdi
-	mov qword ptr [0x10000e40], r8
-	mov qword ptr [0x10000e48], r9
-	mov qword ptr [0x10000e50], r10
-	mov qword ptr [0x10000e58], r11
-	mov qword ptr [0x10000e60], r12
-	mov qword ptr [0x10000e68], r13
-	mov qword ptr [0x10000e70], r14
-	mov qword ptr [0x10000e78], r15
-	fxsave [0x10000400]
-	mov rsp, qword ptr [0x10000f00]
+	mov qword ptr [rip + diff_native_out + 0], rax
+	mov qword ptr [rip + diff_native_out + 8], rcx
+	mov qword ptr [rip + diff_native_out + 16], rdx
+	mov qword ptr [rip + diff_native_out + 24], rbx
+	mov qword ptr [rip + diff_native_out + 32], rsp
+	mov qword ptr [rip + diff_native_out + 40], rbp
+	mov qword ptr [rip + diff_native_out + 48], rsi
+	mov qword ptr [rip + diff_native_out + 56], rdi
+	mov qword ptr [rip + diff_native_out + 64], r8
+	mov qword ptr [rip + diff_native_out + 72], r9
+	mov qword ptr [rip + diff_native_out + 80], r10
+	mov qword ptr [rip + diff_native_out + 88], r11
+	mov qword ptr [rip + diff_native_out + 96], r12
+	mov qword ptr [rip + diff_native_out + 104], r13
+	mov qword ptr [rip + diff_native_out + 112], r14
+	mov qword ptr [rip + diff_native_out + 120], r15
+	fxsave [rip + diff_native_fxout]
+	mov rsp, qword ptr [rip + saved_rsp]
 	pushfq
 	pop rax
-	mov qword ptr [0x10000e80], rax
+	mov qword ptr [rip + diff_native_out + 128], rax
 	cld
 	pop r15
 	pop r14
@@ -76,4 +74,17 @@ diff_native_exit:
 	pop rbx
 	ret
 	.size diff_native_enter, . - diff_native_enter
+
+	.bss
+	.balign 16
+	.globl diff_native_fxout
+diff_native_fxout:
+	.skip 512
+	.globl diff_native_out
+diff_native_out:
+	.skip 17 * 8
+saved_rsp:
+	.skip 8
+entry_target:
+	.skip 8
 	.section .note.GNU-stack, "", @progbits
