@@ -149,12 +149,12 @@ static int h_idiv(struct soft_cpu *cpu, const struct soft_op *op)
 	return SOFT_NEXT;
 }
 
+/* One visible operand (the r/m source); RAX/RDX are hidden operands in Zydis. */
 static int d_one(struct soft_op *op, const struct soft_decoded *d, soft_handler_fn fn)
 {
-	if (d->nops != 1 && !(d->nops > 1 && d->kind[1] == SOFT_OPND_REG))
+	if (d->nops != 1)
 		return -1;
 	op->fn = fn;
-	/* Visible implicit operands (if Zydis shows them) come after r/m: keep r0 = r/m reg. */
 	return 0;
 }
 
@@ -162,13 +162,13 @@ static int d_mul(struct soft_op *op, const struct soft_decoded *d) { return d_on
 static int d_div(struct soft_op *op, const struct soft_decoded *d) { return d_one(op, d, h_div); }
 static int d_idiv(struct soft_op *op, const struct soft_decoded *d) { return d_one(op, d, h_idiv); }
 
+/* IMUL r/m (one operand), IMUL r, r/m and IMUL r, r/m, imm. */
 static int d_imul(struct soft_op *op, const struct soft_decoded *d)
 {
-	if (d->nops == 1 || (d->kind[0] != SOFT_OPND_REG || d->kind[1] == SOFT_OPND_NONE) ||
-	    (d->kind[0] == SOFT_OPND_REG && d->kind[1] == SOFT_OPND_REG && d->zo[1].visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT)) {
-		op->fn = h_imul1;
-		return 0;
-	}
+	if (d->nops == 1)
+		return d_one(op, d, h_imul1);
+	if (d->kind[0] != SOFT_OPND_REG || (d->kind[1] != SOFT_OPND_REG && d->kind[1] != SOFT_OPND_MEM))
+		return -1;
 	op->aux = d->kind[2] == SOFT_OPND_IMM;
 	op->fn = h_imul2;
 	return 0;

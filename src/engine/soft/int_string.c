@@ -72,14 +72,19 @@ static inline int str_once(struct soft_cpu *cpu, const struct soft_op *op, enum 
 	}
 }
 
-/* REP MOVSB/STOSB forward within pages: copy page-sized chunks directly. */
-static bool rep_fast(struct soft_cpu *cpu, const struct soft_op *op, enum str_kind k)
+/*
+ * REP MOVSB/STOSB forward: copy whole page chunks while both pages hit the
+ * TLB (never code pages: their write entries are never filled), updating
+ * the registers after each chunk; the per-element loop finishes the rest
+ * and takes any fault precisely.
+ */
+static void rep_fast(struct soft_cpu *cpu, const struct soft_op *op, enum str_kind k)
 {
 	uint64_t n = areg(cpu, op, SOFT_RCX), d = areg(cpu, op, SOFT_RDI), s = 0, chunk;
 	struct soft_tlb_entry *ew, *er = NULL;
 
 	if (op->osz != 1 || (cpu->rflags & SOFT_DF) || (op->flags & SOFT_OPF_ADDR32))
-		return false;
+		return;
 	if (k == ST_MOVS)
 		s = src_addr(cpu, op);
 	while (n) {
@@ -88,11 +93,11 @@ static bool rep_fast(struct soft_cpu *cpu, const struct soft_op *op, enum str_ki
 			chunk = MIN(chunk, SOFT_PAGE_SIZE - (s & ~SOFT_PAGE_MASK));
 		ew = soft_tlb_entry_write(cpu, d);
 		if (ew->tag != (d & SOFT_PAGE_MASK))
-			return false;
+			return;
 		if (k == ST_MOVS) {
 			er = soft_tlb_entry_read(cpu, s);
 			if (er->tag != (s & SOFT_PAGE_MASK))
-				return true;
+				return;
 			/* Byte order semantics: overlapping forward copies repeat the pattern. */
 			uint8_t *dp = (uint8_t *)(uintptr_t)(d + ew->addend);
 			const uint8_t *sp = (const uint8_t *)(uintptr_t)(s + er->addend);
@@ -111,7 +116,6 @@ static bool rep_fast(struct soft_cpu *cpu, const struct soft_op *op, enum str_ki
 		cpu->gpr[SOFT_RDI] += chunk;
 		cpu->gpr[SOFT_RCX] = n;
 	}
-	return true;
 }
 
 static inline int str_run(struct soft_cpu *cpu, const struct soft_op *op, enum str_kind k)
@@ -122,7 +126,7 @@ static inline int str_run(struct soft_cpu *cpu, const struct soft_op *op, enum s
 	if (!(op->flags & (SOFT_OPF_REP | SOFT_OPF_REPNE)))
 		return str_once(cpu, op, k, step) ? SOFT_FAULT : SOFT_NEXT;
 	if (!cmp && (k == ST_MOVS || k == ST_STOS))
-		rep_fast(cpu, op, k); /* does what it can; the loop below finishes */
+		rep_fast(cpu, op, k);
 	while (areg(cpu, op, SOFT_RCX) != 0) {
 		if (str_once(cpu, op, k, step))
 			return SOFT_FAULT;
