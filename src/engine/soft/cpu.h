@@ -234,6 +234,7 @@ struct soft_cpu {
 	uint64_t next_rip;          /* during an instruction: RIP after it (handlers: jump target) */
 	uint64_t rflags;            /* non-arithmetic bits always; arithmetic bits when lf.op==NONE */
 	struct soft_lazy_flags lf;
+	struct soft_lazy_flags lf_rot_prev; /* flags.h SOFT_LF_ROT: the state a rotate left SZAP in */
 	struct soft_segment seg[SOFT_NSREG]; /* in 64-bit mode only FS/GS bases matter */
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
 	uint64_t kernel_gs_base;

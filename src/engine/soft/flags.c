@@ -19,10 +19,9 @@ static uint64_t szp(uint64_t res, unsigned size)
 	return f;
 }
 
-/* The six arithmetic flags the lazy state stands for. */
-static uint64_t lazy_compute(const struct soft_cpu *cpu)
+/* The six arithmetic flags a lazy state stands for. */
+static uint64_t lazy_compute_lf(const struct soft_cpu *cpu, const struct soft_lazy_flags *lf)
 {
-	const struct soft_lazy_flags *lf = &cpu->lf;
 	unsigned size = lf->size, bits = size * 8;
 	uint64_t m = soft_size_mask(size), sb = soft_sign_bit(size);
 	uint64_t a = lf->a, b = lf->b, r = lf->res, f = szp(r, size), cin;
@@ -102,6 +101,13 @@ static uint64_t lazy_compute(const struct soft_cpu *cpu)
 	}
 }
 
+static uint64_t lazy_compute(const struct soft_cpu *cpu)
+{
+	if (cpu->lf.op == SOFT_LF_ROT)
+		return (lazy_compute_lf(cpu, &cpu->lf_rot_prev) & ~(SOFT_CF | SOFT_OF)) | cpu->lf.res;
+	return lazy_compute_lf(cpu, &cpu->lf);
+}
+
 bool soft_flags_cf(struct soft_cpu *cpu)
 {
 	switch (cpu->lf.op) {
@@ -115,6 +121,8 @@ bool soft_flags_cf(struct soft_cpu *cpu)
 		return cpu->lf.a < cpu->lf.b;
 	case SOFT_LF_LOGIC:
 		return false;
+	case SOFT_LF_ROT:
+		return cpu->lf.res & SOFT_CF;
 	default:
 		return lazy_compute(cpu) & SOFT_CF;
 	}

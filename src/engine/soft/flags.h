@@ -25,6 +25,7 @@ enum soft_lf_op {
 	SOFT_LF_SHR,
 	SOFT_LF_SAR,
 	SOFT_LF_MUL,   /* CF = OF = b (0/1); SF ZF PF from res (undefined by the SDM) */
+	SOFT_LF_ROT,   /* ROL/ROR: CF/OF in res, the rest from cpu->lf_rot_prev (never ROT) */
 };
 
 static inline uint64_t soft_size_mask(unsigned size)
@@ -51,6 +52,19 @@ static inline void soft_lf_set(struct soft_cpu *cpu, unsigned op, unsigned size,
 	cpu->lf.a = a;
 	cpu->lf.b = b;
 	cpu->lf.res = res;
+}
+
+/*
+ * ROL/ROR set CF and OF and keep SF ZF AF PF: instead of computing the old
+ * flags now (rotates come in long runs in hash code and their flags are
+ * rarely read), park the previous lazy state and record CF/OF.
+ */
+static inline void soft_lf_rotate(struct soft_cpu *cpu, bool cf, bool of)
+{
+	if (cpu->lf.op != SOFT_LF_ROT)
+		cpu->lf_rot_prev = cpu->lf;
+	cpu->lf.op = SOFT_LF_ROT;
+	cpu->lf.res = (cf ? SOFT_CF : 0) | (of ? SOFT_OF : 0);
 }
 
 /* CF now (cheap for the common kinds). */

@@ -22,7 +22,8 @@ static void set_cf_of(struct soft_cpu *cpu, bool cf, bool of)
 	cpu->rflags |= (cf ? SOFT_CF : 0) | (of ? SOFT_OF : 0);
 }
 
-static uint64_t do_shift(struct soft_cpu *cpu, enum sh_kind k, unsigned s, uint64_t a, unsigned c)
+static inline __attribute__((always_inline)) uint64_t do_shift(struct soft_cpu *cpu, enum sh_kind k,
+								unsigned s, uint64_t a, unsigned c)
 {
 	unsigned n = s * 8, i;
 	uint64_t m = soft_size_mask(s), msb = soft_sign_bit(s), r;
@@ -47,12 +48,12 @@ static uint64_t do_shift(struct soft_cpu *cpu, enum sh_kind k, unsigned s, uint6
 		i = c % n;
 		r = i ? ((a << i) | (a >> (n - i))) & m : a;
 		cf = r & 1;
-		set_cf_of(cpu, cf, !!(r & msb) != cf);
+		soft_lf_rotate(cpu, cf, !!(r & msb) != cf);
 		return r;
 	case S_ROR:
 		i = c % n;
 		r = i ? ((a >> i) | (a << (n - i))) & m : a;
-		set_cf_of(cpu, r & msb, !!(r & msb) != !!(r & (msb >> 1)));
+		soft_lf_rotate(cpu, r & msb, !!(r & msb) != !!(r & (msb >> 1)));
 		return r;
 	case S_RCL:
 		if (s == 1)
