@@ -9,6 +9,8 @@
 #define JC_BITS 12
 #define HASH_BITS 15
 #define PAGE_HASH_BITS 12
+/* Bound on live blocks (memory a guest can make us hold); beyond it the cache starts over. */
+#define MAX_BLOCKS (1u << 17)
 
 struct soft_code_page {
 	uint64_t ppage;
@@ -22,6 +24,7 @@ struct soft_block_cache {
 	struct soft_code_page *pages[1u << PAGE_HASH_BITS];
 	struct soft_block *dead;                    /* dropped, freed by soft_cache_reap */
 	unsigned npages;
+	unsigned nblocks;
 	/* A block for an instruction that crosses a page: decoded each time, never cached. */
 	struct soft_block *scratch;
 };
@@ -75,6 +78,7 @@ static void free_all(struct soft_block_cache *c)
 	memset(c->jc, 0, sizeof(c->jc));
 	memset(c->hash, 0, sizeof(c->hash));
 	c->npages = 0;
+	c->nblocks = 0;
 }
 
 void soft_cache_reap(struct soft_block_cache *c)
@@ -137,6 +141,7 @@ void soft_cache_page_written(struct soft_cpu *cpu, uint64_t ppage)
 	for (b = p->blocks; b; b = bn) {
 		bn = b->page_next;
 		unlink_hash(c, b);
+		c->nblocks--;
 		b->dead = true;
 		/* The running block may be one of these: free later. */
 		b->page_next = c->dead;
@@ -203,6 +208,8 @@ static struct soft_block *decode_new(struct soft_cpu *cpu, uint64_t rip, const u
 	}
 	n = soft_decode_block(cpu, rip, host, avail, ops, SOFT_BLOCK_MAX_OPS);
 cache_it:
+	if (c->nblocks >= MAX_BLOCKS)
+		soft_cache_flush(cpu); /* blocks go to the dead list; reaped after this block runs */
 	b = malloc(sizeof(*b) + n * sizeof(struct soft_op));
 	if (!b)
 		return nomem(cpu);
@@ -230,6 +237,7 @@ cache_it:
 	p->blocks = b;
 	b->hash_next = c->hash[hash_index(paddr, rip)];
 	c->hash[hash_index(paddr, rip)] = b;
+	c->nblocks++;
 	cpu->stats.blocks_decoded++;
 	cpu->stats.insns_decoded += n;
 	return b;
