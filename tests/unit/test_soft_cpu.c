@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "engine/soft/cpu.h"
+#include "engine/soft/op.h"
 
 #define BASE 0x400000ull
 #define NPAGES 8
@@ -42,7 +43,8 @@ static int fill(void *opaque, uint64_t va, enum soft_access acc, unsigned cpl, s
 static int setup(void **state)
 {
 	struct env *e = test_calloc(1, sizeof(*e));
-	struct soft_cpu_config cfg = { .tlb_fill = fill, .user_mode = true };
+	static const struct soft_op_table *const extra[] = { &soft_sse_ops, &soft_x87_ops, &soft_fxsave_ops, NULL };
+	struct soft_cpu_config cfg = { .tlb_fill = fill, .user_mode = true, .extra_ops = extra };
 	unsigned i;
 
 	cfg.opaque = e;
@@ -329,6 +331,31 @@ static void test_noncanonical(void **state)
 	assert_int_equal(e->cpu->gpr[SOFT_RSP], 0x8000000000000008ull);
 }
 
+/* #NM with CR0.TS, #UD without CR4.OSFXSR, before any state changes (SDM Vol. 3A, 13.1.3). */
+static void test_nm_and_sse_disabled(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = { 0x66, 0x0f, 0xef, 0xc0, 0x0f, 0x05 }; /* pxor xmm0, xmm0; syscall */
+	struct soft_stop st;
+
+	put(e, BASE, code, sizeof(code));
+	e->cpu->xmm[0].u64[0] = 0x1234;
+	e->cpu->cr0 |= 1u << 3; /* TS */
+	st = run(e, 100);
+	assert_int_equal(st.reason, SOFT_STOP_EXCEPTION);
+	assert_int_equal(st.exc.vector, SOFT_EXC_NM);
+	assert_int_equal(e->cpu->rip, BASE);
+	assert_int_equal(e->cpu->xmm[0].u64[0], 0x1234);
+	e->cpu->cr0 &= ~(1u << 3);
+	e->cpu->cr4 &= ~(1u << 9); /* OSFXSR */
+	st = run(e, 100);
+	assert_int_equal(st.exc.vector, SOFT_EXC_UD);
+	e->cpu->cr4 |= 1u << 9;
+	st = run(e, 100);
+	assert_int_equal(st.reason, SOFT_STOP_SYSCALL);
+	assert_int_equal(e->cpu->xmm[0].u64[0], 0);
+}
+
 static void test_cpuid(void **state)
 {
 	struct env *e = *state;
@@ -364,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_io_and_privileged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insn_across_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noncanonical, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nm_and_sse_disabled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpuid, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
