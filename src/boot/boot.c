@@ -6,6 +6,7 @@
 
 #include "boot/bzimage.h"
 #include "boot/elf.h"
+#include "boot/mptable.h"
 #include "boot/longmode.h"
 #include "mem/gmem.h"
 
@@ -20,6 +21,21 @@ static int boot_copy_cmdline(struct gmem *m, const struct boot_image *img, struc
 		return verr_set(err, EFAULT, "kernel '%s': cannot write the command line",
 				img->kernel_name);
 	return 0;
+}
+
+/*
+ * A Linux guest also gets an MP table: without ACPI it is how Linux finds
+ * its CPUs and the IOAPIC (the ELF test guest knows its platform already).
+ */
+static int boot_load_linux(struct gmem *m, const struct boot_image *im, struct boot_entry *entry,
+			   struct verr *err)
+{
+	struct mptable_cfg mp = { .nr_cpus = im->nr_cpus ? im->nr_cpus : 1 };
+	int ret = bzimage_load(m, im, entry, err);
+
+	if (ret)
+		return ret;
+	return mptable_write(m, &mp, MPTABLE_DEFAULT_ADDR, err);
 }
 
 int boot_load(struct gmem *m, const struct boot_image *img, struct boot_entry *entry,
@@ -45,7 +61,7 @@ int boot_load(struct gmem *m, const struct boot_image *img, struct boot_entry *e
 	if (elf_is_elf(im.kernel, im.kernel_len))
 		ret = elf_load(m, &im, entry, err);
 	else if (bzimage_is_bzimage(im.kernel, im.kernel_len))
-		ret = bzimage_load(m, &im, entry, err);
+		ret = boot_load_linux(m, &im, entry, err);
 	else
 		ret = verr_set(err, ENOEXEC,
 			       "kernel '%s' is neither an ELF64 x86-64 executable nor a Linux bzImage",

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "boot/boot.h"
+#include "boot/mptable.h"
 #include "boot/bzimage.h"
 #include "mem/gmem.h"
 
@@ -214,6 +215,11 @@ static void test_good_bzimage(void **state)
 	assert_int_equal(get64(zp + 0x2f8), 0x100000);
 	assert_int_equal(get64(zp + 0x300), 63 * MIB);
 	assert_int_equal(get32(zp + 0x308), 1);
+
+	/* An MP floating pointer in the reserved last KiB of base memory, for Linux. */
+	p = gmem_ptr(f->m, MPTABLE_DEFAULT_ADDR, 16);
+	assert_non_null(p);
+	assert_memory_equal(p, "_MP_", 4);
 }
 
 static void test_no_initrd(void **state)
