@@ -248,7 +248,7 @@ diff_tmpl_table:
 	T "out", out 0x80, al
 	T "lock reg", .byte 0xf0, 0x48, 0x01, 0xd8
 	T "bad opcode", .byte 0x0f, 0x0b
-	TB "smc"; lea rax, [rip + 2f]; mov byte ptr [rax], 0x90; 2: ud2; TE
+	TB "smc"; lea rax, [rip + 2f]; mov word ptr [rax], 0x9066; 2: ud2; TE
 	TB "smc ahead"; lea rax, [rip + 2f]; mov dword ptr [rax], 0x90909090; nop; nop; 2: inc rcx; inc rcx; TE
 
 

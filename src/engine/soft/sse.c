@@ -34,6 +34,21 @@ int sse_fp_commit(struct soft_cpu *cpu, uint32_t flags)
 {
 	uint32_t unmasked = flags & ~(cpu->mxcsr >> 7) & 0x3fu;
 
+	/*
+	 * SDM Vol. 1, 11.5.1: when an unmasked pre-computation exception (IE, DE,
+	 * ZE) is detected, no result is computed and the post-computation ones
+	 * (OE, UE, PE) are not checked, for every element of a packed operation.
+	 */
+	if (unmasked & 0x7u) {
+		flags &= 0x7u;
+		unmasked &= 0x7u;
+	}
+	/*
+	 * Known gap: with an unmasked OE/UE the hardware reports PE for the
+	 * result rounded with an unbounded exponent; ours comes from the masked
+	 * (denormalised) run, so an exact tiny result can show PE where the
+	 * hardware shows none (docs/soft-cpu.md).
+	 */
 	cpu->mxcsr |= flags;
 	if (!unmasked)
 		return 0;

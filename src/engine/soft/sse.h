@@ -91,13 +91,27 @@ static inline void sse_put(union soft_xmm *x, __m128i v)
 }
 
 /* Enter/leave the guest's floating-point environment (see the file comment). */
-static inline uint32_t sse_fp_enter(const struct soft_cpu *cpu)
+#define SSE_MXCSR_UE 0x10u
+#define SSE_MXCSR_UM 0x800u
+#define SSE_MXCSR_FTZ 0x8000u
+
+static inline uint32_t sse_fp_enter_with(uint32_t guest_mxcsr)
 {
-	uint32_t host, guest = (cpu->mxcsr & 0xffc0u) | 0x1f80u;
+	uint32_t host, guest = (guest_mxcsr & 0xffc0u) | 0x1f80u;
+
+	/* FTZ acts only while underflow is masked (SDM Vol. 1, 10.2.3.3). */
+	if (!(guest_mxcsr & SSE_MXCSR_UM))
+		guest &= ~SSE_MXCSR_FTZ;
 
 	__asm__ volatile("stmxcsr %0" : "=m"(host));
 	__asm__ volatile("ldmxcsr %0" : : "m"(guest));
 	return host;
+}
+
+/* Run the host instruction under the guest's MXCSR with every exception masked. */
+static inline uint32_t sse_fp_enter(const struct soft_cpu *cpu)
+{
+	return sse_fp_enter_with(cpu->mxcsr);
 }
 
 static inline uint32_t sse_fp_leave(uint32_t host)

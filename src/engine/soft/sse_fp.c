@@ -23,6 +23,17 @@
 		host = sse_fp_enter(cpu);                                      \
 		__asm__ volatile(insn " %1, %0" : "+x"(a) : "x"(b));           \
 		fl = sse_fp_leave(host);                                       \
+		/* Unmasked UE fires on tiny results even when exact (SDM    \
+		 * Vol. 1, 11.5.2.5); the masked run only flags inexact ones: \
+		 * rerun with FTZ, which flags every tiny result. */          \
+		if (unlikely(!(cpu->mxcsr & SSE_MXCSR_UM) &&                   \
+			     !(fl & SSE_MXCSR_UE))) {                          \
+			__m128i t = sse_get(&cpu->xmm[op->r0]);                \
+			host = sse_fp_enter_with(cpu->mxcsr | SSE_MXCSR_UM |   \
+						 SSE_MXCSR_FTZ);               \
+			__asm__ volatile(insn " %1, %0" : "+x"(t) : "x"(b));   \
+			fl |= sse_fp_leave(host) & SSE_MXCSR_UE;               \
+		}                                                              \
 		if (sse_fp_commit(cpu, fl))                                    \
 			return SOFT_FAULT;                                     \
 		sse_put(&cpu->xmm[op->r0], a);                                 \
