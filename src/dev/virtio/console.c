@@ -1,0 +1,221 @@
+/* virtio-console (see console.h; virtio 1.2 section 5.3). */
+#include "dev/virtio/console.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "dev/virtio/device.h"
+
+#define CONSOLE_RXQ 0
+#define CONSOLE_TXQ 1
+#define CONSOLE_QUEUE_SIZE 128
+#define CONSOLE_CFG_SIZE 12 /* cols, rows, max_nr_ports, emerg_wr (5.3.4) */
+
+struct virtio_console {
+	struct virtio_dev dev;
+	int in_fd, out_fd;
+	int stop_efd;
+	pthread_t thread;
+	bool started;
+	/* Host input not yet delivered (device lock). */
+	uint8_t rx[VIRTIO_CONSOLE_RX_BUF];
+	size_t rx_len;
+	struct vq_elem elem;
+	uint64_t tx_bytes, rx_bytes;
+};
+
+static void console_write_out(struct virtio_console *c, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len && c->out_fd >= 0) {
+		ssize_t n = write(c->out_fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the reader went away: output is dropped, as on the UART */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void console_tx(struct virtio_console *c)
+{
+	struct virtio_dev *d = &c->dev;
+	bool pushed = false;
+
+	while (virtio_dev_pop(d, CONSOLE_TXQ, &c->elem) > 0) {
+		for (unsigned i = 0; i < c->elem.nr_out; i++)
+			console_write_out(c, c->elem.iov[i].iov_base, c->elem.iov[i].iov_len);
+		c->tx_bytes += c->elem.out_len;
+		vq_push(&d->queues[CONSOLE_TXQ].vq, c->elem.head, 0);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_dev_queue_done(d, CONSOLE_TXQ);
+}
+
+/* Hand pending input to the guest's receive buffers (lock held). */
+static void console_rx_flush(struct virtio_console *c)
+{
+	struct virtio_dev *d = &c->dev;
+	bool pushed = false;
+
+	while (c->rx_len && virtio_dev_pop(d, CONSOLE_RXQ, &c->elem) > 0) {
+		size_t n = vq_elem_write(&c->elem, 0, c->rx, c->rx_len);
+
+		memmove(c->rx, c->rx + n, c->rx_len - n);
+		c->rx_len -= n;
+		c->rx_bytes += n;
+		vq_push(&d->queues[CONSOLE_RXQ].vq, c->elem.head, (uint32_t)n);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_dev_queue_done(d, CONSOLE_RXQ);
+}
+
+static void console_queue_notify(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_console *c = d->priv;
+
+	if (q == CONSOLE_TXQ)
+		console_tx(c);
+	else
+		console_rx_flush(c);
+}
+
+static void console_reset(struct virtio_dev *d)
+{
+	struct virtio_console *c = d->priv;
+
+	c->rx_len = 0;
+}
+
+static const struct virtio_dev_ops console_ops = {
+	.name = "console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.nr_queues = 2,
+	.queue_max = CONSOLE_QUEUE_SIZE,
+	.config_size = CONSOLE_CFG_SIZE,
+	.queue_notify = console_queue_notify,
+	.reset = console_reset,
+};
+
+size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size_t n)
+{
+	size_t take;
+
+	pthread_mutex_lock(&c->dev.lock);
+	take = MIN(n, sizeof(c->rx) - c->rx_len);
+	memcpy(c->rx + c->rx_len, buf, take);
+	c->rx_len += take;
+	console_rx_flush(c);
+	pthread_mutex_unlock(&c->dev.lock);
+	return take;
+}
+
+static void *console_thread(void *arg)
+{
+	struct virtio_console *c = arg;
+	uint8_t buf[256];
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = c->in_fd, .events = POLLIN },
+			{ .fd = c->stop_efd, .events = POLLIN },
+		};
+		ssize_t n;
+		size_t done = 0;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		n = read(c->in_fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break; /* EOF: no more input */
+		while (done < (size_t)n) {
+			size_t took = virtio_console_receive(c, buf + done, (size_t)n - done);
+
+			done += took;
+			if (!took) {
+				/* Full: wait for the guest (or a stop) a millisecond at a time. */
+				if (poll(&pfd[1], 1, 1) > 0)
+					return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+int virtio_console_create(struct gmem *mem, int in_fd, int out_fd, struct virtio_console **out)
+{
+	struct virtio_console *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
+	c->stop_efd = -1;
+	ret = virtio_dev_init(&c->dev, &console_ops, c, mem);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	c->stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (c->stop_efd < 0) {
+		ret = -errno;
+		virtio_console_destroy(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+int virtio_console_start(struct virtio_console *c)
+{
+	int ret;
+
+	if (c->in_fd < 0 || c->started)
+		return 0;
+	ret = pthread_create(&c->thread, NULL, console_thread, c);
+	if (ret)
+		return -ret;
+	c->started = true;
+	return 0;
+}
+
+void virtio_console_destroy(struct virtio_console *c)
+{
+	uint64_t one = 1;
+
+	if (!c)
+		return;
+	if (c->started) {
+		if (write(c->stop_efd, &one, sizeof(one)) < 0)
+			log_debug("virtio-console: stop eventfd: %s", strerror(errno));
+		pthread_join(c->thread, NULL);
+	}
+	if (c->stop_efd >= 0)
+		close(c->stop_efd);
+	virtio_dev_cleanup(&c->dev);
+	free(c);
+}
+
+struct virtio_dev *virtio_console_dev(struct virtio_console *c)
+{
+	return &c->dev;
+}
