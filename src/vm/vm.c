@@ -36,6 +36,8 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status, cons
 		atomic_store(&vm->stopping, true);
 		if (write(vm->stop_efd, &one, sizeof(one)) < 0)
 			log_debug("vm: stop eventfd write: %s", strerror(errno));
+		/* Parked (paused) vCPUs wait on pause_cond: wake them so they see stopping. */
+		pthread_cond_broadcast(&vm->pause_cond);
 	}
 	pthread_mutex_unlock(&vm->lock);
 }
@@ -97,6 +99,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct verr *err)
 	vm->cfg = *cfg;
 	vm->nr_cpus = cfg->nr_cpus;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC);
@@ -199,6 +202,7 @@ void vm_destroy(struct vm *vm)
 	bus_cleanup(&vm->mmio);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
+	pthread_cond_destroy(&vm->pause_cond);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
 }

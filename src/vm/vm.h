@@ -21,6 +21,25 @@
 
 struct vm;
 
+/* Virtio devices (src/vm/vm_virtio.c, docs/virtio.md). */
+#define VM_MAX_DISKS 8
+
+struct vm_disk {
+	const char *path;
+	bool ro;
+};
+
+struct vm_virtio_config {
+	struct vm_disk disks[VM_MAX_DISKS]; /* the first is /dev/vda in Linux */
+	unsigned nr_disks;
+	bool console;          /* --console virtio: virtio-console on stdin/stdout */
+	bool rng;
+	bool balloon;
+	const char *net_tap;   /* NULL: no network */
+	const char *net_mac;   /* NULL: derived from the tap name */
+	const char *transport; /* "pci", "mmio", or NULL: pci for bzImage, mmio for ELF */
+};
+
 struct vm_config {
 	const char *engine;      /* "kvm", "soft" or "auto" */
 	uint64_t mem_bytes;
@@ -31,6 +50,7 @@ struct vm_config {
 	int console_in_fd;       /* guest UART input; -1: none */
 	int console_out_fd;      /* guest UART output */
 	int signal_fd;           /* signalfd whose signals ask for a stop; -1: none */
+	struct vm_virtio_config virtio;
 };
 
 enum vm_stop_reason {
@@ -53,5 +73,15 @@ void vm_destroy(struct vm *vm);
 
 /* Name of the engine actually used ("kvm"/"soft"), after vm_create. */
 const char *vm_engine_name(const struct vm *vm);
+
+/*
+ * Pause (src/vm/pause.c): every vCPU is kicked out of the engine and parks
+ * until vm_resume; guest time (as the guest sees it from its timers) stops
+ * advancing work. Any thread; vm_pause returns once all running vCPUs are
+ * parked. -ESHUTDOWN when the VM is stopping.
+ */
+int vm_pause(struct vm *vm) MUST_CHECK;
+int vm_resume(struct vm *vm) MUST_CHECK;
+bool vm_is_paused(struct vm *vm);
 
 #endif

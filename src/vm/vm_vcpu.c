@@ -38,13 +38,20 @@ static void *vcpu_thread(void *arg)
 
 	memset(&ex, 0, sizeof(ex));
 	while (!atomic_load(&vm->stopping)) {
-		int ret = vm->ops->vcpu_run(c->ev, &ex);
+		int ret;
 
+		if (atomic_load(&vm->pause_requested)) {
+			vm_vcpu_park(c);
+			continue;
+		}
+		ret = vm->ops->vcpu_run(c->ev, &ex);
 		if (ret) {
 			vm_request_stop(vm, VM_STOP_CRASH, 0, "vCPU %u: %s run failed: %s", c->id,
 					vm->ops->name, strerror(-ret));
 			break;
 		}
+		if ((unsigned)ex.reason < ARRAY_SIZE(c->exits))
+			atomic_fetch_add_explicit(&c->exits[ex.reason], 1, memory_order_relaxed);
 		switch (ex.reason) {
 		case ENGINE_EXIT_IO:
 			vcpu_handle_io(vm, &ex);
