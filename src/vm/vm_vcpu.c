@@ -65,7 +65,13 @@ static void *vcpu_thread(void *arg)
 			ex.hypercall.ret = (uint64_t)-ENOSYS;
 			break;
 		case ENGINE_EXIT_HLT:
-			vcpu_crash(c, "halted with interrupts disabled (nothing can wake it)");
+			/*
+			 * HLT with interrupts off and no NMI pending: nothing can wake
+			 * the vCPU. That is how Linux ends after "reboot: Power down"
+			 * without ACPI, so it is a clean stop (poweroff), not a crash.
+			 */
+			vm_request_stop(vm, VM_STOP_POWEROFF, 0, "vCPU %u halted with interrupts disabled",
+					c->id);
 			break;
 		case ENGINE_EXIT_SHUTDOWN:
 			vcpu_crash(c, "triple fault (shutdown)");

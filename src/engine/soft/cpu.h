@@ -15,6 +15,11 @@
  * API changes after the first commit are listed here (additions only so far):
  *   - soft_cpu_invalidate_code(); SOFT_EXC_SS; soft_rmw_read*() in mem.h;
  *     internal fields decoder/code_dirty/mode at the end of struct soft_cpu.
+ *   - system level (docs/soft-system.md): soft_cpu_config.sys_ops and the
+ *     msr/rdtsc/cpuid hooks, struct soft_sys in struct soft_cpu,
+ *     SOFT_STOP_IRQ_WINDOW, stop.exc.soft_int, soft_tlb_fill.global,
+ *     soft_tlb_flush_nonglobal(); paging.h (page walker) and sys.h (IDT
+ *     delivery, segment loads).
  */
 #ifndef VESSEL_ENGINE_SOFT_CPU_H
 #define VESSEL_ENGINE_SOFT_CPU_H
@@ -55,8 +60,8 @@ enum soft_sreg { SOFT_ES, SOFT_CS, SOFT_SS, SOFT_DS, SOFT_FS, SOFT_GS, SOFT_NSRE
 
 /* Exception vectors (SDM Vol. 3A, 6.3.1 table 6-1). */
 enum soft_vector {
-	SOFT_EXC_DE = 0, SOFT_EXC_DB = 1, SOFT_EXC_BP = 3, SOFT_EXC_UD = 6, SOFT_EXC_NM = 7,
-	SOFT_EXC_SS = 12, SOFT_EXC_GP = 13, SOFT_EXC_PF = 14, SOFT_EXC_MF = 16, SOFT_EXC_AC = 17, SOFT_EXC_XM = 19,
+	SOFT_EXC_DE = 0, SOFT_EXC_DB = 1, SOFT_EXC_NMI = 2, SOFT_EXC_BP = 3, SOFT_EXC_UD = 6, SOFT_EXC_NM = 7,
+	SOFT_EXC_DF = 8, SOFT_EXC_TS = 10, SOFT_EXC_NP = 11, SOFT_EXC_SS = 12, SOFT_EXC_GP = 13, SOFT_EXC_PF = 14, SOFT_EXC_MF = 16, SOFT_EXC_AC = 17, SOFT_EXC_XM = 19,
 };
 
 /* #PF error code bits (SDM Vol. 3A, 4.7). */
@@ -92,6 +97,7 @@ struct soft_tlb_fill {
 	uint64_t paddr;
 	unsigned prot;   /* mask of enum soft_access */
 	bool mmio;
+	bool global;     /* kept by soft_tlb_flush_nonglobal (CR4.PGE global page) */
 };
 
 /* One direct-mapped entry: host address = guest virtual address + addend. */
@@ -138,6 +144,20 @@ struct soft_cpu_config {
 	 * up after them. Typical: { &soft_sse_ops, &soft_x87_ops, &soft_fxsave_ops, NULL }.
 	 */
 	const struct soft_op_table *const *extra_ops;
+	/*
+	 * System level (whole-VM engine; all NULL for the user-mode runner).
+	 * sys_ops tables are looked up *before* the core tables, so they can
+	 * give system semantics to SYSCALL, IN/OUT, INT n and friends.
+	 * msr_read/msr_write: MSRs the core does not hold itself (sys_msr.c);
+	 * return 0, or -ENOENT for an unknown MSR (#GP(0)), -EINVAL for a
+	 * refused value (#GP(0)). rdtsc: the guest TSC (RDTSC = rdtsc() +
+	 * tsc_offset). cpuid: replaces soft_cpuid's table.
+	 */
+	const struct soft_op_table *const *sys_ops;
+	int (*msr_read)(void *opaque, uint32_t msr, uint64_t *val);
+	int (*msr_write)(void *opaque, uint32_t msr, uint64_t val);
+	uint64_t (*rdtsc)(void *opaque);
+	void (*cpuid)(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 };
 
 #define SOFT_FILL_FAULT (1 << 30)
@@ -152,6 +172,7 @@ enum soft_stop_reason {
 	SOFT_STOP_IO,         /* IN/OUT: io.*; RIP after the instruction (see soft_cpu_io_complete) */
 	SOFT_STOP_EVENT,      /* cpu->event_pending was set (checked at block boundaries) */
 	SOFT_STOP_INTERNAL,   /* a callback failed: internal.err */
+	SOFT_STOP_IRQ_WINDOW, /* IF became 1 (STI, IRETQ): RIP after it; irq_shadow for STI */
 };
 
 struct soft_stop {
@@ -163,6 +184,8 @@ struct soft_stop {
 		uint64_t cr2;           /* also in cpu->cr2 for #PF */
 		uint8_t insn[15];       /* bytes at RIP for #UD (as many as could be fetched) */
 		uint8_t insn_len;
+		bool soft_int;          /* INT n / INT3: gate DPL checked, RIP already after it */
+		bool unimplemented;     /* #UD for a valid instruction the engine has no handler for */
 	} exc;
 	struct {
 		uint16_t port;
@@ -218,6 +241,29 @@ struct soft_lazy_flags {
 	uint8_t size;   /* operand size in bytes */
 };
 
+/* Descriptor-table registers (SDM Vol. 3A, 2.4). */
+struct soft_dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+/*
+ * System-level state beyond the user-visible registers (sys_*.c): the
+ * descriptor tables, debug registers and the MSRs the core holds itself
+ * (SDM Vol. 4 for the MSR numbers; docs/soft-system.md lists them).
+ */
+struct soft_sys {
+	struct soft_dtable gdt, idt;
+	struct soft_segment tr, ldt;
+	uint64_t dr[8];
+	uint64_t star, lstar, cstar, sfmask, tsc_aux;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t pat, misc_enable, spec_ctrl;
+	uint64_t mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
+	bool irq_shadow;            /* STI / MOV SS: no interrupt before the next instruction */
+	bool nmi_blocked;           /* from NMI delivery until the next IRETQ */
+};
+
 struct soft_block_cache; /* block.h */
 struct soft_decoder;     /* decode.c */
 
@@ -255,6 +301,8 @@ struct soft_cpu {
 	bool code_dirty;            /* a write dropped blocks: leave the current block */
 	uint8_t mode;               /* decoding mode: 0 = 64-bit (only mode in this part) */
 	struct soft_stats stats;
+	uint8_t tlb_global[3][2][SOFT_TLB_SIZE]; /* [read/write/fetch][cpl==3][i]: entry is global */
+	struct soft_sys sys;
 };
 
 /* Create a CPU in 64-bit mode, CPL 3, flat segments, RFLAGS=0x202, MXCSR=0x1F80,
@@ -279,6 +327,8 @@ void soft_cpu_io_complete(struct soft_cpu *cpu, const struct soft_stop *stop, ui
 /* Invalidate translations (MOV CR3, INVLPG, page-map changes such as munmap/mprotect). */
 void soft_tlb_flush_all(struct soft_cpu *cpu);
 void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t vaddr);
+/* MOV CR3 with CR4.PGE: drop every entry not filled from a global page. */
+void soft_tlb_flush_nonglobal(struct soft_cpu *cpu);
 
 /* Drop every decoded block (e.g. after the caller wrote code behind the TLB's back). */
 void soft_cpu_flush_code(struct soft_cpu *cpu);

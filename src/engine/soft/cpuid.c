@@ -38,6 +38,10 @@ void soft_cpuid(const struct soft_cpu *cpu, uint32_t leaf, uint32_t subleaf, uin
 {
 	size_t i;
 
+	if (cpu->cfg.cpuid) {
+		cpu->cfg.cpuid(cpu->cfg.opaque, leaf, subleaf, out);
+		return;
+	}
 	out[0] = out[1] = out[2] = out[3] = 0;
 	for (i = 0; i < ARRAY_SIZE(leaves); i++) {
 		const struct cpuid_leaf *l = &leaves[i];

@@ -15,8 +15,8 @@ typedef int (*soft_decode_fn)(struct soft_op *op, const struct soft_decoded *d);
 
 struct soft_decoder {
 	ZydisDecoder zy;
-	/* Up to 3 decode functions per mnemonic (e.g. string MOVSD, then SSE2 MOVSD). */
-	soft_decode_fn fn[ZYDIS_MNEMONIC_MAX_VALUE + 1][3];
+	/* Up to 4 decode functions per mnemonic (e.g. string MOVSD, then SSE2 MOVSD). */
+	soft_decode_fn fn[ZYDIS_MNEMONIC_MAX_VALUE + 1][4];
 };
 
 static const struct soft_op_table *const core_tables[] = {
@@ -32,7 +32,7 @@ static void add_table(struct soft_decoder *d, const struct soft_op_table *t)
 		unsigned m = t->entries[i].mnemonic;
 		if (m > ZYDIS_MNEMONIC_MAX_VALUE)
 			continue;
-		for (j = 0; j < 3; j++) {
+		for (j = 0; j < 4; j++) {
 			if (!d->fn[m][j]) {
 				d->fn[m][j] = t->entries[i].decode;
 				break;
@@ -59,6 +59,10 @@ int soft_decoder_init(struct soft_cpu *cpu)
 	ZydisDecoderEnableMode(&d->zy, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
 	ZydisDecoderEnableMode(&d->zy, ZYDIS_DECODER_MODE_LZCNT, ZYAN_TRUE);
 	ZydisDecoderEnableMode(&d->zy, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
+	/* System tables first: they override core handlers (SYSCALL, IN/OUT, INT n). */
+	if (cpu->cfg.sys_ops)
+		for (i = 0; cpu->cfg.sys_ops[i]; i++)
+			add_table(d, cpu->cfg.sys_ops[i]);
 	for (i = 0; i < ARRAY_SIZE(core_tables); i++)
 		add_table(d, core_tables[i]);
 	if (cpu->cfg.extra_ops)
@@ -111,6 +115,15 @@ static uint8_t map_reg(ZydisRegister r)
 static int h_undefined(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	return soft_raise(cpu, SOFT_EXC_UD);
+}
+
+/* Zydis knows the instruction but no table does: #UD, flagged so a system engine can say so. */
+static int h_unimplemented(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	int r = soft_raise(cpu, SOFT_EXC_UD);
+	if (cpu->stop)
+		cpu->stop->exc.unimplemented = true;
+	return r;
 }
 
 /* Fill the generic fields of op from Zydis's result. */
@@ -319,17 +332,17 @@ unsigned soft_decode_block(struct soft_cpu *cpu, uint64_t rip, const uint8_t *by
 			n++;
 			break;
 		}
-		for (j = 0; j < 3 && !ok; j++) {
+		for (j = 0; j < 4 && !ok; j++) {
 			fill_generic(op, rip + off, &zi, zo, &d);
 			ok = dec->fn[zi.mnemonic][j] && dec->fn[zi.mnemonic][j](op, &d) == 0;
 		}
 		/* LOCK is only legal on a memory-destination RMW instruction (SDM Vol. 2B, LOCK). */
 		if (!ok || !op->fn ||
 		    ((op->flags & SOFT_OPF_LOCK) && !(zi.attributes & ZYDIS_ATTRIB_ACCEPTS_LOCK)))
-			op->fn = h_undefined;
+			op->fn = dec->fn[zi.mnemonic][0] ? h_undefined : h_unimplemented;
 		off += zi.length;
 		n++;
-		if (op->fn == h_undefined || ends_block(&zi))
+		if (op->fn == h_undefined || op->fn == h_unimplemented || ends_block(&zi))
 			break;
 	}
 	return n;

@@ -1,8 +1,8 @@
 /*
- * The `soft` engine as a whole-VM engine (engine_ops). The CPU core lives
- * beside this file; the system-level part that lets it run a whole VM
- * (paging, interrupts, LAPIC/IOAPIC) is built in a later step. Until then
- * soft_engine_ops() says so with an error instead of pretending.
+ * The `soft` engine as a whole-VM engine (engine_ops): the CPU core beside
+ * this file with its system level (sys_*.c, paging.h), the interrupt and
+ * timer platform (platform/), and the vCPU loop (soft_run.c).
+ * docs/soft-system.md describes it.
  */
 #ifndef VESSEL_ENGINE_SOFT_ENGINE_SOFT_H
 #define VESSEL_ENGINE_SOFT_ENGINE_SOFT_H
@@ -10,7 +10,7 @@
 #include "base/err.h"
 #include "engine/engine.h"
 
-/* The soft engine's ops, or NULL with err set when it cannot run whole VMs. */
+/* The soft engine's ops (never NULL now; err is left untouched). */
 const struct engine_ops *soft_engine_ops(struct verr *err);
 
 #endif

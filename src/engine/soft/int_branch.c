@@ -149,6 +149,8 @@ static int h_ret(struct soft_cpu *cpu, const struct soft_op *op)
 
 static int d_ret(struct soft_op *op, const struct soft_decoded *d)
 {
+	if (d->zi->opcode == 0xca || d->zi->opcode == 0xcb)
+		return -1; /* far RET: system part (sys_seg.c) */
 	if (d->nops && d->kind[0] != SOFT_OPND_IMM)
 		return -1;
 	if (!d->nops)

@@ -129,7 +129,7 @@ static int h_rdtsc(struct soft_cpu *cpu, const struct soft_op *op)
 	uint64_t t;
 	if ((cpu->cr4 & (1u << 2)) && cpu->cpl > 0)
 		return soft_raise_gp0(cpu);
-	t = __rdtsc() + cpu->tsc_offset;
+	t = (cpu->cfg.rdtsc ? cpu->cfg.rdtsc(cpu->cfg.opaque) : __rdtsc()) + cpu->tsc_offset;
 	cpu->gpr[SOFT_RAX] = (uint32_t)t;
 	cpu->gpr[SOFT_RDX] = t >> 32;
 	return SOFT_NEXT;

@@ -101,6 +101,8 @@ static int translate(struct soft_cpu *cpu, uint64_t va, enum soft_access acc, st
 	e->tag = page;
 	e->addend = (uintptr_t)f.host_page - (uintptr_t)page;
 	e->paddr = f.paddr & SOFT_PAGE_MASK;
+	cpu->tlb_global[acc == SOFT_ACC_WRITE ? 1 : acc == SOFT_ACC_FETCH ? 2 : 0][cpu->cpl == 3]
+		       [(va >> SOFT_PAGE_SHIFT) & (SOFT_TLB_SIZE - 1)] = f.global;
 	return 0;
 }
 
@@ -294,6 +296,25 @@ int soft_cpu_write_virt(struct soft_cpu *cpu, uint64_t vaddr, const void *buf, u
 void soft_tlb_flush_all(struct soft_cpu *cpu)
 {
 	memset(&cpu->tlb, 0xff, sizeof(cpu->tlb)); /* every tag = SOFT_TLB_INVALID */
+	memset(cpu->tlb_global, 0, sizeof(cpu->tlb_global));
+	cpu->stats.tlb_flushes++;
+}
+
+static void flush_set_nonglobal(struct soft_tlb_entry (*set)[SOFT_TLB_SIZE],
+				const uint8_t (*global)[SOFT_TLB_SIZE])
+{
+	unsigned u, i;
+	for (u = 0; u < 2; u++)
+		for (i = 0; i < SOFT_TLB_SIZE; i++)
+			if (!global[u][i])
+				set[u][i].tag = SOFT_TLB_INVALID;
+}
+
+void soft_tlb_flush_nonglobal(struct soft_cpu *cpu)
+{
+	flush_set_nonglobal(cpu->tlb.read, cpu->tlb_global[0]);
+	flush_set_nonglobal(cpu->tlb.write, cpu->tlb_global[1]);
+	flush_set_nonglobal(cpu->tlb.fetch, cpu->tlb_global[2]);
 	cpu->stats.tlb_flushes++;
 }
 
