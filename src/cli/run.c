@@ -31,6 +31,16 @@ static void run_usage(FILE *f)
 		"  --engine E        kvm: /dev/kvm (hardware-assisted); soft: vessel's own CPU\n"
 		"                    emulator; auto (default): kvm where the CPU shows vmx/svm,\n"
 		"                    else soft\n"
+		"  --disk PATH[,ro]  virtio-blk disk: a raw file or a qcow2 image (with its\n"
+		"                    backing file, never written); repeatable, the first is\n"
+		"                    /dev/vda in Linux; ro: read-only\n"
+		"  --console virtio  a virtio console (Linux hvc0) on stdin/stdout; the UART\n"
+		"                    keeps its output but gets no input\n"
+		"  --rng             virtio-rng fed by getrandom(2)\n"
+		"  --virtio-transport pci|mmio\n"
+		"                    pci (default for bzImage kernels: stock Linux has only\n"
+		"                    virtio-pci) or mmio (default for ELF kernels: the test\n"
+		"                    guest; windows at 0xD0000000 + i*4K, IRQs 5,6,7,9,10,11...)\n"
 		"  -h, --help        this text\n\n"
 		"exit status: the guest's status byte when it writes one to port 0xf4;\n"
 		"0 when the guest resets or powers off; %d on bad options or input;\n"
@@ -73,6 +83,30 @@ static int parse_cpus(const char *s, unsigned *out)
 		return -1;
 	}
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* --disk PATH[,ro]: the path may not contain a comma (none of ours do). */
+static int parse_disk(char *arg, struct vm_virtio_config *v)
+{
+	char *comma = strchr(arg, ',');
+
+	if (v->nr_disks >= VM_MAX_DISKS) {
+		fprintf(stderr, "vessel: --disk '%s': at most %d disks\n", arg, VM_MAX_DISKS);
+		return -1;
+	}
+	if (comma && strcmp(comma, ",ro")) {
+		fprintf(stderr, "vessel: --disk '%s': expected PATH or PATH,ro\n", arg);
+		return -1;
+	}
+	if (arg == comma || !*arg) {
+		fprintf(stderr, "vessel: --disk needs a file name\n");
+		return -1;
+	}
+	v->disks[v->nr_disks].ro = comma != NULL;
+	if (comma)
+		*comma = '\0';
+	v->disks[v->nr_disks++].path = arg;
 	return 0;
 }
 
@@ -119,6 +153,10 @@ int cmd_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'p' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "rng", no_argument, NULL, 'R' },
+		{ "virtio-transport", required_argument, NULL, 'T' },
 		{ 0 },
 	};
 	struct vm_config cfg = {
@@ -156,6 +194,26 @@ int cmd_run(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			}
 			cfg.engine = optarg;
+			break;
+		case 'D':
+			if (parse_disk(optarg, &cfg.virtio))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'C':
+			if (strcmp(optarg, "virtio") && strcmp(optarg, "serial")) {
+				fprintf(stderr, "vessel: --console '%s': expected virtio or serial\n", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cfg.virtio.console = !strcmp(optarg, "virtio");
+			break;
+		case 'R': cfg.virtio.rng = true; break;
+		case 'T':
+			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio")) {
+				fprintf(stderr, "vessel: --virtio-transport '%s': expected pci or mmio\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cfg.virtio.transport = optarg;
 			break;
 		case 'h':
 			run_usage(stdout);

@@ -65,11 +65,12 @@ int vm_devices_create(struct vm *vm, struct verr *err)
 	if (ret)
 		return verr_set(err, ret, "cannot create the VM's legacy devices: %s",
 				strerror(-ret));
-	return 0;
+	return vm_virtio_create(vm, err);
 }
 
 void vm_devices_destroy(struct vm *vm)
 {
+	vm_virtio_destroy(vm);
 	cmos_destroy(vm->cmos);
 	i8042_destroy(vm->i8042);
 	exitport_destroy(vm->exitport);

@@ -1,0 +1,196 @@
+/*
+ * The VM's virtio devices (cfg.virtio) on their transport: virtio-mmio
+ * windows at VIRTIO_MMIO_BASE (test guest, custom kernels) or virtio-pci
+ * functions on PCI bus 0 (Linux). Disks come first, so the first --disk
+ * is the first virtio-blk device Linux finds (/dev/vda).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev/pci/pci.h"
+#include "dev/virtio/blk.h"
+#include "dev/virtio/console.h"
+#include "dev/virtio/device.h"
+#include "dev/virtio/rng.h"
+#include "dev/virtio/transport/mmio.h"
+#include "dev/virtio/transport/pci.h"
+#include "vm/vm_internal.h"
+
+#define VM_VIRTIO_MAX (VM_MAX_DISKS + 4)
+/* PCI INTx: slot s -> IOAPIC input 16 + s % 8 (the PCI pins above the ISA ones). */
+#define VM_PCI_GSI_BASE 16
+
+enum vm_virtio_kind { VV_BLK, VV_CONSOLE, VV_RNG };
+
+struct vm_virtio_slot {
+	enum vm_virtio_kind kind;
+	void *obj;
+	struct virtio_dev *dev;
+	struct virtio_mmio *mmio;
+	struct virtio_pci *pci;
+};
+
+struct vm_virtio {
+	bool use_pci;
+	struct pci_bus *pci;
+	struct vm_virtio_slot slots[VM_VIRTIO_MAX];
+	unsigned nr;
+};
+
+/* Default transport: PCI for Linux bzImages (stock kernels have no virtio-mmio command line), mmio for ELF. */
+static int vm_virtio_pick_transport(const struct vm_config *c, bool *pci, struct verr *err)
+{
+	uint8_t magic[4] = { 0 };
+	int fd;
+
+	if (c->virtio.transport) {
+		if (strcmp(c->virtio.transport, "pci") && strcmp(c->virtio.transport, "mmio"))
+			return verr_set(err, EINVAL, "--virtio-transport '%s': expected pci or mmio",
+					c->virtio.transport);
+		*pci = !strcmp(c->virtio.transport, "pci");
+		return 0;
+	}
+	fd = open(c->kernel_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, magic, sizeof(magic)) < 0)
+			magic[0] = 0;
+		close(fd);
+	}
+	*pci = memcmp(magic, "\x7f" "ELF", 4) != 0;
+	return 0;
+}
+
+static int vm_virtio_attach(struct vm *vm, struct vm_virtio *v, struct vm_virtio_slot *s)
+{
+	unsigned i = (unsigned)(s - v->slots);
+
+	if (v->use_pci) {
+		int ret = virtio_pci_create(v->pci, VM_PCI_GSI_BASE + (i + 1) % 8, &vm->host, s->dev,
+					    &s->pci);
+
+		return ret;
+	}
+	if (i >= VIRTIO_MMIO_MAX)
+		return -ENOSPC;
+	return virtio_mmio_create(&vm->mmio, VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE,
+				  virtio_mmio_irq(i), &vm->host, s->dev, &s->mmio);
+}
+
+static int vm_virtio_add_disk(struct vm *vm, struct vm_virtio *v, const struct vm_disk *disk,
+			      struct verr *err)
+{
+	struct vm_virtio_slot *s = &v->slots[v->nr];
+	struct virtio_blk *b;
+	int ret = virtio_blk_create(vm->mem, disk->path, disk->ro, &b, err);
+
+	if (ret)
+		return ret;
+	*s = (struct vm_virtio_slot){ .kind = VV_BLK, .obj = b, .dev = virtio_blk_dev(b) };
+	v->nr++;
+	return 0;
+}
+
+static int vm_virtio_add_console(struct vm *vm, struct vm_virtio *v)
+{
+	struct vm_virtio_slot *s = &v->slots[v->nr];
+	struct virtio_console *c;
+	/* The virtio console takes vessel's stdin; the UART then gets no input. */
+	int ret = virtio_console_create(vm->mem, vm->cfg.console_in_fd, vm->cfg.console_out_fd, &c);
+
+	if (ret)
+		return ret;
+	vm->cfg.console_in_fd = -1;
+	*s = (struct vm_virtio_slot){ .kind = VV_CONSOLE, .obj = c, .dev = virtio_console_dev(c) };
+	v->nr++;
+	return 0;
+}
+
+static int vm_virtio_add_rng(struct vm *vm, struct vm_virtio *v)
+{
+	struct vm_virtio_slot *s = &v->slots[v->nr];
+	struct virtio_rng *r;
+	int ret = virtio_rng_create(vm->mem, &r);
+
+	if (ret)
+		return ret;
+	*s = (struct vm_virtio_slot){ .kind = VV_RNG, .obj = r, .dev = virtio_rng_dev(r) };
+	v->nr++;
+	return 0;
+}
+
+int vm_virtio_create(struct vm *vm, struct verr *err)
+{
+	const struct vm_virtio_config *c = &vm->cfg.virtio;
+	struct vm_virtio *v;
+	int ret = 0;
+
+	if (!c->nr_disks && !c->console && !c->rng && !c->balloon && !c->net_tap)
+		return 0;
+	if (c->nr_disks > VM_MAX_DISKS)
+		return verr_set(err, E2BIG, "at most %d disks", VM_MAX_DISKS);
+	if (c->balloon)
+		return verr_set(err, ENOTSUP, "--balloon: not available yet");
+	if (c->net_tap)
+		return verr_set(err, ENOTSUP, "--net: not available yet");
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	vm->virtio = v;
+	ret = vm_virtio_pick_transport(&vm->cfg, &v->use_pci, err);
+	if (ret)
+		return ret;
+	if (v->use_pci) {
+		ret = pci_bus_create(&vm->pio, &vm->mmio, &v->pci);
+		if (ret)
+			return verr_set(err, -ret, "cannot create the PCI bus: %s", strerror(-ret));
+	}
+	for (unsigned i = 0; i < c->nr_disks && !ret; i++)
+		ret = vm_virtio_add_disk(vm, v, &c->disks[i], err);
+	if (!ret && c->console)
+		ret = vm_virtio_add_console(vm, v);
+	if (!ret && c->rng)
+		ret = vm_virtio_add_rng(vm, v);
+	if (ret)
+		return err->errnum ? ret : verr_set(err, -ret, "cannot create virtio devices: %s",
+						    strerror(-ret));
+	for (unsigned i = 0; i < v->nr; i++) {
+		ret = vm_virtio_attach(vm, v, &v->slots[i]);
+		if (ret)
+			return verr_set(err, -ret, "cannot attach virtio-%s to its %s transport: %s",
+					v->slots[i].dev->ops->name, v->use_pci ? "PCI" : "MMIO",
+					strerror(-ret));
+	}
+	for (unsigned i = 0; i < v->nr; i++) {
+		if (v->slots[i].kind != VV_CONSOLE)
+			continue;
+		ret = virtio_console_start(v->slots[i].obj);
+		if (ret)
+			return verr_set(err, -ret, "cannot start the virtio console: %s", strerror(-ret));
+	}
+	return 0;
+}
+
+void vm_virtio_destroy(struct vm *vm)
+{
+	struct vm_virtio *v = vm->virtio;
+
+	if (!v)
+		return;
+	for (unsigned i = 0; i < v->nr; i++) {
+		struct vm_virtio_slot *s = &v->slots[i];
+
+		virtio_mmio_destroy(s->mmio);
+		virtio_pci_destroy(s->pci);
+		switch (s->kind) {
+		case VV_BLK: virtio_blk_destroy(s->obj); break;
+		case VV_CONSOLE: virtio_console_destroy(s->obj); break;
+		case VV_RNG: virtio_rng_destroy(s->obj); break;
+		}
+	}
+	pci_bus_destroy(v->pci);
+	free(v);
+	vm->virtio = NULL;
+}
