@@ -284,15 +284,21 @@ int soft_vcpu_run(struct engine_vcpu *v, struct engine_exit *ex)
 		return 0;
 	for (;;) {
 		uint64_t now;
-		bool shadow;
+		bool shadow, ev;
 
 		if (atomic_exchange(&v->kicked, false)) {
 			ex->reason = ENGINE_EXIT_INTR;
 			return 0;
 		}
-		cpu->event_pending = false; /* before looking: a kick after this stops the next slice */
+		/*
+		 * Clear before looking: a kick after this stops the next slice. A kick
+		 * also means "a timer may have moved earlier", so the deadline is
+		 * asked for again.
+		 */
+		ev = cpu->event_pending;
+		cpu->event_pending = false;
 		now = soft_vm_now_ns(vm);
-		if (now >= v->next_event_ns) {
+		if (ev || now >= v->next_event_ns) {
 			plat_update(vm->plat, v->id);
 			v->next_event_ns = plat_next_event_ns(vm->plat, v->id);
 		}
