@@ -7,5 +7,13 @@
 #define CLI_EXIT_CRASH 2 /* the guest crashed: triple fault, emulation failure */
 
 int cmd_run(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_balloon(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 #endif

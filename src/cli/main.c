@@ -12,7 +12,15 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
-	{ .name = "run", .fn = cmd_run, .summary = "boot a VM in the foreground" },
+	{ .name = "run", .fn = cmd_run, .summary = "boot a VM (in the foreground, or --detach)" },
+	{ .name = "ls", .fn = cmd_ls, .summary = "list the named VMs" },
+	{ .name = "stop", .fn = cmd_stop, .summary = "power a VM off (SIGKILL after a timeout)" },
+	{ .name = "kill", .fn = cmd_kill, .summary = "end a VM process at once" },
+	{ .name = "pause", .fn = cmd_pause, .summary = "stop a VM's vCPUs" },
+	{ .name = "resume", .fn = cmd_resume, .summary = "let a paused VM run again" },
+	{ .name = "stat", .fn = cmd_stat, .summary = "a VM's counters (exits, memory, engine)" },
+	{ .name = "balloon", .fn = cmd_balloon, .summary = "set a VM's balloon size" },
+	{ .name = "console", .fn = cmd_console, .summary = "follow a detached VM's console log" },
 };
 
 static void usage(FILE *f)

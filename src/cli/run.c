@@ -12,6 +12,7 @@
 
 #include "base/size.h"
 #include "cli/cli.h"
+#include "cli/manage.h"
 #include "mem/gmem.h"
 #include "vm/vm.h"
 
@@ -41,6 +42,14 @@ static void run_usage(FILE *f)
 		"                    pci (default for bzImage kernels: stock Linux has only\n"
 		"                    virtio-pci) or mmio (default for ELF kernels: the test\n"
 		"                    guest; windows at 0xD0000000 + i*4K, IRQs 5,6,7,9,10,11...)\n"
+		"  --name NAME       name the VM ([A-Za-z0-9_.-], at most 64, unique): it gets a\n"
+		"                    control socket in the runtime directory, for vessel ls,\n"
+		"                    stop, kill, pause, resume, stat, balloon\n"
+		"  --detach          run in the background (needs --name); the console goes to\n"
+		"                    NAME.log in the runtime directory (vessel console NAME);\n"
+		"                    exits 0 once the VM runs, or with the error\n"
+		"  --user USER[:GROUP]  run the VM as this user after set-up (needs root)\n"
+		"  --no-sandbox      no seccomp filter (debugging only; see docs/isolation.md)\n"
 		"  -h, --help        this text\n\n"
 		"exit status: the guest's status byte when it writes one to port 0xf4;\n"
 		"0 when the guest resets or powers off; %d on bad options or input;\n"
@@ -157,6 +166,10 @@ int cmd_run(int argc, char **argv)
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'R' },
 		{ "virtio-transport", required_argument, NULL, 'T' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "no-sandbox", no_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct vm_config cfg = {
@@ -170,6 +183,7 @@ int cmd_run(int argc, char **argv)
 	struct verr err = { 0 };
 	struct vm_result res;
 	struct vm *vm = NULL;
+	struct run_manage mg = { 0 };
 	int c, status;
 
 	optind = 1;
@@ -215,6 +229,10 @@ int cmd_run(int argc, char **argv)
 			}
 			cfg.virtio.transport = optarg;
 			break;
+		case 'N': mg.name = optarg; break;
+		case 'd': mg.detach = true; break;
+		case 'u': mg.user = optarg; break;
+		case 'S': mg.no_sandbox = true; break;
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -237,13 +255,24 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vessel: run needs --kernel FILE (see 'vessel run --help')\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* --detach: the parent returns here with the detached child's verdict. */
+	if (run_manage_prepare(&mg, &cfg, &status) || status)
+		return status;
 	cfg.signal_fd = stop_signals_fd();
 	if (cfg.signal_fd < 0) {
 		fprintf(stderr, "vessel: cannot set up signal handling: %s\n", strerror(errno));
+		run_manage_finish(&mg);
 		return CLI_EXIT_USAGE;
 	}
 	if (vm_create(&cfg, &vm, &err)) {
-		fprintf(stderr, "vessel: %s\n", err.msg[0] ? err.msg : "cannot create the VM");
+		run_manage_fail(&mg, err.msg[0] ? err.msg : "cannot create the VM");
+		run_manage_finish(&mg);
+		close(cfg.signal_fd);
+		return CLI_EXIT_USAGE;
+	}
+	if (run_manage_start(&mg, vm, &cfg)) {
+		vm_destroy(vm);
+		run_manage_finish(&mg);
 		close(cfg.signal_fd);
 		return CLI_EXIT_USAGE;
 	}
@@ -254,6 +283,7 @@ int cmd_run(int argc, char **argv)
 		status = run_status(&res);
 	}
 	vm_destroy(vm);
+	run_manage_finish(&mg);
 	close(cfg.signal_fd);
 	fflush(stdout);
 	return status;
