@@ -91,21 +91,14 @@ static void console_queue_notify(struct virtio_dev *d, unsigned q)
 		console_rx_flush(c);
 }
 
-static void console_reset(struct virtio_dev *d)
-{
-	struct virtio_console *c = d->priv;
-
-	c->rx_len = 0;
-}
-
 static const struct virtio_dev_ops console_ops = {
 	.name = "console",
 	.device_id = VIRTIO_ID_CONSOLE,
 	.nr_queues = 2,
 	.queue_max = CONSOLE_QUEUE_SIZE,
 	.config_size = CONSOLE_CFG_SIZE,
+	/* No reset op: host input typed before the driver starts stays pending for it. */
 	.queue_notify = console_queue_notify,
-	.reset = console_reset,
 };
 
 size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size_t n)
