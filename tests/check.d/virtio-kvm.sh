@@ -1,0 +1,149 @@
+#!/bin/bash
+# Virtio devices with the test guest on the kvm engine, over virtio-mmio:
+# console (output and input), rng, block on a raw file (read, write, ro,
+# checksums compared with the file on the host) and on a qcow2 overlay made
+# by qemu-img over a raw base (the base's sha256 unchanged, qemu-img check
+# clean, the overlay's data as the guest wrote it), a corrupt qcow2 refused
+# at start. Prints PASS/FAIL/SKIP lines; always exits 0.
+# Logs: build/guest/logs/virtio-kvm-NAME.log.
+set -u
+cd "$(dirname "$0")/../.." || exit 0
+
+VESSEL=${VESSEL:-build/vessel}
+ELF=${TESTGUEST:-build/guest/testguest.elf}
+LOGS=build/guest/logs
+NAMES="console console-rx rng blk-raw blk-ro blk-qcow2 qcow2-corrupt"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+if ! err=$( (exec 3<>/dev/kvm) 2>&1); then
+	for n in $NAMES; do echo "SKIP virtio-kvm-$n: cannot open /dev/kvm: ${err##*: }"; done
+	exit 0
+fi
+for f in "$VESSEL" "$ELF"; do
+	if [ ! -f "$f" ]; then
+		for n in $NAMES; do echo "FAIL virtio-kvm-$n: $f is missing (make all)"; done
+		exit 0
+	fi
+done
+mkdir -p "$LOGS"
+
+# FNV-1a 64 of 512 bytes at sector N of a raw file (what the guest prints).
+fnv() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+with open(sys.argv[1], 'rb') as f:
+    f.seek(int(sys.argv[2]) * 512)
+    b = f.read(512)
+h = 0xcbf29ce484222325
+for x in b:
+    h = ((h ^ x) * 0x100000001b3) & (2**64 - 1)
+print(hex(h))
+PY
+}
+
+# run NAME STDIN ARGS...: vessel's status in $rc, output in $log
+run() {
+	name=$1 input=$2
+	shift 2
+	log="$LOGS/virtio-kvm-$name.log"
+	timeout -k 5 60 "$VESSEL" run --engine kvm --mem 64M --kernel "$ELF" --virtio-transport mmio \
+		"$@" <"$input" >"$log" 2>&1
+	rc=$?
+}
+
+fail() {
+	echo "FAIL virtio-kvm-$1: $2 (log $log)"
+	tail -n 5 "$log" | sed 's/^/    /'
+}
+
+# expect NAME LINE...: pass when rc is 0 and every line is in the log
+expect() {
+	name=$1
+	shift
+	if [ "$rc" -ne 0 ]; then
+		fail "$name" "vessel exited $rc"
+		return 1
+	fi
+	for l in "$@"; do
+		if ! grep -qF -- "$l" "$log"; then
+			fail "$name" "no '$l' in the output"
+			return 1
+		fi
+	done
+	return 0
+}
+
+run console /dev/null --console virtio --cmdline "test=vconsole"
+expect console "vconsole: hello through virtio-console" "testguest: vconsole ok" &&
+	echo "PASS virtio-kvm-console"
+
+echo "hello from the host $$" >"$WORK/input"
+run console-rx "$WORK/input" --console virtio --cmdline "test=vconsole rx=1"
+expect console-rx "testguest: vconsole: received 'hello from the host $$'" &&
+	echo "PASS virtio-kvm-console-rx"
+
+run rng /dev/null --rng --cmdline "test=vrng"
+expect rng "testguest: vrng ok" && echo "PASS virtio-kvm-rng"
+
+# Raw disk: sector 0 as on the host; the written sector holds the guest's pattern afterwards.
+head -c $((4 << 20)) /dev/urandom >"$WORK/raw.img"
+s0=$(fnv "$WORK/raw.img" 0)
+run blk-raw /dev/null --disk "$WORK/raw.img" --cmdline "test=vblk sector=77"
+if expect blk-raw "vblk: sector 0 fnv $s0"; then
+	got=$(sed -n 's/.*vblk: sector 77 fnv //p' "$log")
+	want=$(fnv "$WORK/raw.img" 77)
+	if [ "$got" = "$want" ]; then
+		echo "PASS virtio-kvm-blk-raw"
+	else
+		fail blk-raw "sector 77 on the host is $want, the guest wrote $got"
+	fi
+fi
+
+# Read-only: the write fails with IOERR and the file is unchanged.
+sum=$(sha256sum <"$WORK/raw.img")
+run blk-ro /dev/null --disk "$WORK/raw.img,ro" --cmdline "test=vblk sector=78 ro=1"
+if expect blk-ro "vblk: write refused with IOERR" "testguest: vblk ok"; then
+	if [ "$(sha256sum <"$WORK/raw.img")" = "$sum" ]; then
+		echo "PASS virtio-kvm-blk-ro"
+	else
+		fail blk-ro "the read-only disk changed"
+	fi
+fi
+
+# qcow2 overlay over a raw base: writes land in the overlay only.
+if ! command -v qemu-img >/dev/null; then
+	echo "SKIP virtio-kvm-blk-qcow2: qemu-img is not installed (Debian package qemu-utils)"
+	echo "SKIP virtio-kvm-qcow2-corrupt: qemu-img is not installed (Debian package qemu-utils)"
+	exit 0
+fi
+head -c $((8 << 20)) /dev/urandom >"$WORK/base.img"
+base_sum=$(sha256sum <"$WORK/base.img")
+qemu-img create -q -f qcow2 -b base.img -F raw "$WORK/ovl.qcow2"
+run blk-qcow2 /dev/null --disk "$WORK/ovl.qcow2" --cmdline "test=vblk sector=300"
+if expect blk-qcow2 "vblk: sector 0 fnv $(fnv "$WORK/base.img" 0)" "testguest: vblk ok"; then
+	qemu-img convert -O raw "$WORK/ovl.qcow2" "$WORK/ovl.raw"
+	got=$(sed -n 's/.*vblk: sector 300 fnv //p' "$log")
+	if [ "$(sha256sum <"$WORK/base.img")" != "$base_sum" ]; then
+		fail blk-qcow2 "the base image changed"
+	elif ! qemu-img check -q "$WORK/ovl.qcow2" >>"$log" 2>&1; then
+		fail blk-qcow2 "qemu-img check reports errors"
+	elif [ "$(fnv "$WORK/ovl.raw" 300)" != "$got" ]; then
+		fail blk-qcow2 "the overlay's sector 300 is not what the guest wrote"
+	elif ! cmp -s <(head -c $((300 * 512)) "$WORK/ovl.raw") <(head -c $((300 * 512)) "$WORK/base.img"); then
+		fail blk-qcow2 "sectors before 300 differ from the base (copy-on-write lost data)"
+	else
+		echo "PASS virtio-kvm-blk-qcow2"
+	fi
+fi
+
+# A corrupt image (L1 table offset past the end of the file) is refused at start.
+cp "$WORK/ovl.qcow2" "$WORK/bad.qcow2"
+printf '\x00\x00\x00\x7f\x00\x00\x00\x00' | dd of="$WORK/bad.qcow2" bs=1 seek=40 conv=notrunc 2>/dev/null
+run qcow2-corrupt /dev/null --disk "$WORK/bad.qcow2" --cmdline "test=vblk"
+if [ "$rc" -eq 1 ] && grep -q "bad.qcow2'.*L1 table" "$log"; then
+	echo "PASS virtio-kvm-qcow2-corrupt"
+else
+	fail qcow2-corrupt "vessel exited $rc, want 1 with an L1 table message"
+fi
+exit 0
