@@ -38,6 +38,8 @@ static void run_usage(FILE *f)
 		"  --console virtio  a virtio console (Linux hvc0) on stdin/stdout; the UART\n"
 		"                    keeps its output but gets no input\n"
 		"  --rng             virtio-rng fed by getrandom(2)\n"
+		"  --balloon         virtio-balloon (inflate/deflate, statistics, free page\n"
+		"                    reporting, deflate-on-OOM); driven by 'vessel balloon'\n"
 		"  --virtio-transport pci|mmio\n"
 		"                    pci (default for bzImage kernels: stock Linux has only\n"
 		"                    virtio-pci) or mmio (default for ELF kernels: the test\n"
@@ -165,6 +167,7 @@ int cmd_run(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'R' },
+		{ "balloon", no_argument, NULL, 'B' },
 		{ "virtio-transport", required_argument, NULL, 'T' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "detach", no_argument, NULL, 'd' },
@@ -221,6 +224,7 @@ int cmd_run(int argc, char **argv)
 			cfg.virtio.console = !strcmp(optarg, "virtio");
 			break;
 		case 'R': cfg.virtio.rng = true; break;
+		case 'B': cfg.virtio.balloon = true; break;
 		case 'T':
 			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio")) {
 				fprintf(stderr, "vessel: --virtio-transport '%s': expected pci or mmio\n",

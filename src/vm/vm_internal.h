@@ -77,6 +77,8 @@ void vm_devices_destroy(struct vm *vm);
 /* vm_virtio.c: the virtio devices of cfg.virtio and their transports */
 int vm_virtio_create(struct vm *vm, struct verr *err) MUST_CHECK;
 void vm_virtio_destroy(struct vm *vm);
+/* The VM's balloon (for `vessel balloon`: balloon_set_target etc.), or NULL. */
+struct virtio_balloon *vm_virtio_balloon(struct vm *vm);
 
 /* vm_console.c: host input -> guest UART */
 int vm_console_start(struct vm *vm) MUST_CHECK;

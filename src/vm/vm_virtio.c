@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dev/pci/pci.h"
+#include "dev/virtio/balloon.h"
 #include "dev/virtio/blk.h"
 #include "dev/virtio/console.h"
 #include "dev/virtio/device.h"
@@ -23,7 +24,7 @@
 /* PCI INTx: slot s -> IOAPIC input 16 + s % 8 (the PCI pins above the ISA ones). */
 #define VM_PCI_GSI_BASE 16
 
-enum vm_virtio_kind { VV_BLK, VV_CONSOLE, VV_RNG };
+enum vm_virtio_kind { VV_BLK, VV_CONSOLE, VV_RNG, VV_BALLOON };
 
 struct vm_virtio_slot {
 	enum vm_virtio_kind kind;
@@ -38,6 +39,7 @@ struct vm_virtio {
 	struct pci_bus *pci;
 	struct vm_virtio_slot slots[VM_VIRTIO_MAX];
 	unsigned nr;
+	struct virtio_balloon *balloon; /* also in slots[] */
 };
 
 /* Default transport: PCI for Linux bzImages (stock kernels have no virtio-mmio command line), mmio for ELF. */
@@ -121,6 +123,24 @@ static int vm_virtio_add_rng(struct vm *vm, struct vm_virtio *v)
 	return 0;
 }
 
+static int vm_virtio_add_balloon(struct vm *vm, struct vm_virtio *v)
+{
+	struct vm_virtio_slot *s = &v->slots[v->nr];
+	int ret = virtio_balloon_create(vm->mem, &v->balloon);
+
+	if (ret)
+		return ret;
+	*s = (struct vm_virtio_slot){ .kind = VV_BALLOON, .obj = v->balloon,
+				      .dev = virtio_balloon_dev(v->balloon) };
+	v->nr++;
+	return 0;
+}
+
+struct virtio_balloon *vm_virtio_balloon(struct vm *vm)
+{
+	return vm->virtio ? vm->virtio->balloon : NULL;
+}
+
 int vm_virtio_create(struct vm *vm, struct verr *err)
 {
 	const struct vm_virtio_config *c = &vm->cfg.virtio;
@@ -131,8 +151,6 @@ int vm_virtio_create(struct vm *vm, struct verr *err)
 		return 0;
 	if (c->nr_disks > VM_MAX_DISKS)
 		return verr_set(err, E2BIG, "at most %d disks", VM_MAX_DISKS);
-	if (c->balloon)
-		return verr_set(err, ENOTSUP, "--balloon: not available yet");
 	if (c->net_tap)
 		return verr_set(err, ENOTSUP, "--net: not available yet");
 	v = calloc(1, sizeof(*v));
@@ -153,6 +171,8 @@ int vm_virtio_create(struct vm *vm, struct verr *err)
 		ret = vm_virtio_add_console(vm, v);
 	if (!ret && c->rng)
 		ret = vm_virtio_add_rng(vm, v);
+	if (!ret && c->balloon)
+		ret = vm_virtio_add_balloon(vm, v);
 	if (ret)
 		return err->errnum ? ret : verr_set(err, -ret, "cannot create virtio devices: %s",
 						    strerror(-ret));
@@ -188,6 +208,7 @@ void vm_virtio_destroy(struct vm *vm)
 		case VV_BLK: virtio_blk_destroy(s->obj); break;
 		case VV_CONSOLE: virtio_console_destroy(s->obj); break;
 		case VV_RNG: virtio_rng_destroy(s->obj); break;
+		case VV_BALLOON: virtio_balloon_destroy(s->obj); break;
 		}
 	}
 	pci_bus_destroy(v->pci);

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 0
 VESSEL=${VESSEL:-build/vessel}
 ELF=${TESTGUEST:-build/guest/testguest.elf}
 LOGS=build/guest/logs
-NAMES="console console-rx rng blk-raw blk-ro blk-qcow2 qcow2-corrupt"
+NAMES="console console-rx rng balloon blk-raw blk-ro blk-qcow2 qcow2-corrupt"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -85,6 +85,39 @@ expect console-rx "testguest: vconsole: received 'hello from the host $$'" &&
 
 run rng /dev/null --rng --cmdline "test=vrng"
 expect rng "testguest: vrng ok" && echo "PASS virtio-kvm-rng"
+
+# Balloon: inflating 64 MiB of filled guest pages lowers vessel's RSS by about that much,
+# and the pages read as zero after deflating (checked by the guest).
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
+log="$LOGS/virtio-kvm-balloon.log"
+"$VESSEL" run --engine kvm --mem 256M --kernel "$ELF" --virtio-transport mmio --balloon \
+	--cmdline "test=vballoon mib=64 hold_s=2" </dev/null >"$log" 2>&1 &
+pid=$!
+rss_full="" rss_infl=""
+for _ in $(seq 1 600); do
+	sleep 0.1
+	kill -0 "$pid" 2>/dev/null || break
+	if [ -z "$rss_full" ] && grep -q "vballoon: filled" "$log"; then
+		sleep 0.5
+		rss_full=$(rss_kb "$pid")
+	fi
+	if [ -z "$rss_infl" ] && grep -q "vballoon: inflated" "$log"; then
+		sleep 0.5
+		rss_infl=$(rss_kb "$pid")
+	fi
+done
+kill "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if expect balloon "testguest: vballoon ok"; then
+	if [ -z "$rss_full" ] || [ -z "$rss_infl" ]; then
+		fail balloon "could not read vessel's RSS in both phases"
+	elif [ $((rss_full - rss_infl)) -lt $((56 * 1024)) ]; then
+		fail balloon "RSS went from ${rss_full} kB to ${rss_infl} kB: less than 56 MiB returned"
+	else
+		echo "PASS virtio-kvm-balloon (RSS ${rss_full} kB -> ${rss_infl} kB)"
+	fi
+fi
 
 # Raw disk: sector 0 as on the host; the written sector holds the guest's pattern afterwards.
 head -c $((4 << 20)) /dev/urandom >"$WORK/raw.img"
