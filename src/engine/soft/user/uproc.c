@@ -288,6 +288,7 @@ int uproc_run(struct uproc *p, struct uproc_result *res, struct verr *err)
 			break;
 		case SOFT_STOP_BUDGET:
 		case SOFT_STOP_EVENT:
+		case SOFT_STOP_IRQ_WINDOW: /* system tables only; not configured here */
 			break;
 		case SOFT_STOP_EXCEPTION:
 			uproc_fault(p, &st, res);
