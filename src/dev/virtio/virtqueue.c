@@ -69,9 +69,10 @@ int vq_enable(struct vq *vq, struct gmem *mem, uint16_t size, uint64_t desc, uin
 	vq->size = size;
 	vq->event_idx = event_idx;
 	vq->indirect = indirect;
-	/* The driver may have left garbage; the used index starts where the ring says (0 after reset). */
-	vq->used_idx = ring_load16(vq->used + USED_IDX);
-	vq->last_avail = vq->used_idx;
+	/* A newly enabled queue starts at index 0 on both sides (2.7.6, 2.7.8); publish that. */
+	vq->used_idx = 0;
+	vq->last_avail = 0;
+	ring_store16(vq->used + USED_IDX, 0);
 	return 0;
 }
 
