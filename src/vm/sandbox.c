@@ -17,6 +17,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -155,6 +156,11 @@ int sandbox_enter(const struct sandbox_config *cfg, struct verr *err)
 {
 	int ret;
 
+	/*
+	 * glibc reads /etc/localtime on the first time conversion of the
+	 * process, even gmtime_r (the CMOS RTC): do it now, while open() works.
+	 */
+	tzset();
 	/* No core dumps: they would hold guest RAM. */
 	ret = set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", err);
 	if (!ret)

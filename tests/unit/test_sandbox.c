@@ -49,8 +49,15 @@ static int allowed_work(void)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) /* made before: socket() is refused */
 		return 1;
-	if (sandbox_filter_install(NULL))
+	const struct sandbox_config cfg = { .seccomp = true };
+	struct tm tm;
+	time_t t = 0;
+
+	/* sandbox_enter, as a VM does: limits, then the filter (and time zone loaded first). */
+	if (sandbox_enter(&cfg, NULL))
 		return 2;
+	if (!gmtime_r(&t, &tm) || tm.tm_year != 70) /* the CMOS RTC's call */
+		return 8;
 	if (send(sv[0], "ping", 4, MSG_DONTWAIT | MSG_NOSIGNAL) != 4 || recv(sv[1], buf, 4, 0) != 4)
 		return 3;
 	efd = eventfd(0, EFD_CLOEXEC);
