@@ -51,12 +51,12 @@ static int allowed_work(void)
 		return 1;
 	const struct sandbox_config cfg = { .seccomp = true };
 	struct tm tm;
-	time_t t = 0;
+	time_t epoch = 0;
 
 	/* sandbox_enter, as a VM does: limits, then the filter (and time zone loaded first). */
 	if (sandbox_enter(&cfg, NULL))
 		return 2;
-	if (!gmtime_r(&t, &tm) || tm.tm_year != 70) /* the CMOS RTC's call */
+	if (!gmtime_r(&epoch, &tm) || tm.tm_year != 70) /* the CMOS RTC's call */
 		return 8;
 	if (send(sv[0], "ping", 4, MSG_DONTWAIT | MSG_NOSIGNAL) != 4 || recv(sv[1], buf, 4, 0) != 4)
 		return 3;
