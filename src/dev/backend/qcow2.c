@@ -387,15 +387,46 @@ static int q_read_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, 
 	return 0;
 }
 
-/* Every L1 and L2 entry: aligned, inside the file, not compressed. */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool q_is_meta(const uint64_t *meta, size_t n, uint64_t cluster)
+{
+	return bsearch(&cluster, meta, n, sizeof(*meta), cmp_u64) != NULL;
+}
+
+/*
+ * Every L1 and L2 entry: aligned, inside the file, not compressed; and no
+ * data cluster on top of metadata (header, L1, refcount table and blocks,
+ * L2 tables), or a guest write would corrupt the tables behind our back.
+ */
 static int q_check_tables(struct qcow2 *q, uint64_t file_size, struct verr *err)
 {
+	uint64_t l1_clusters = (8ull * q->l1_size + q->cluster_size - 1) >> q->cluster_bits;
+	uint64_t rt_clusters = (8 * q->rt_entries) >> q->cluster_bits;
+	size_t n = 0, cap = 1 + l1_clusters + rt_clusters + q->l1_size + q->rt_entries;
+	uint64_t *meta = malloc(cap * sizeof(*meta));
 	uint64_t *l2 = malloc(q->cluster_size);
 	int ret = 0;
 
-	if (!l2)
+	if (!meta || !l2) {
+		free(meta);
+		free(l2);
 		return -ENOMEM;
-	for (uint32_t i = 0; i < q->l1_size && !ret; i++) {
+	}
+	meta[n++] = 0;
+	for (uint64_t i = 0; i < l1_clusters; i++)
+		meta[n++] = q->l1_offset + (i << q->cluster_bits);
+	for (uint64_t i = 0; i < rt_clusters; i++)
+		meta[n++] = q->rt_offset + (i << q->cluster_bits);
+	for (uint64_t i = 0; i < q->rt_entries; i++)
+		if (q->rt[i] & RT_OFFSET_MASK)
+			meta[n++] = q->rt[i] & RT_OFFSET_MASK;
+	for (uint32_t i = 0; i < q->l1_size; i++) {
 		uint64_t l2_off = q->l1[i] & L1_OFFSET_MASK;
 
 		if (!l2_off)
@@ -403,8 +434,22 @@ static int q_check_tables(struct qcow2 *q, uint64_t file_size, struct verr *err)
 		if (!q_table_ok(q, l2_off, q->cluster_size, file_size)) {
 			ret = verr_set(err, EINVAL, "disk '%s': L1 entry %u points outside the image (0x%llx)",
 				       q->name, i, (unsigned long long)l2_off);
-			break;
+			goto out;
 		}
+		meta[n++] = l2_off;
+	}
+	qsort(meta, n, sizeof(*meta), cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		if (meta[i] == meta[i - 1]) {
+			ret = verr_set(err, EINVAL, "disk '%s': qcow2 metadata tables overlap at 0x%llx (corrupt image)",
+				       q->name, (unsigned long long)meta[i]);
+			goto out;
+		}
+	for (uint32_t i = 0; i < q->l1_size && !ret; i++) {
+		uint64_t l2_off = q->l1[i] & L1_OFFSET_MASK;
+
+		if (!l2_off)
+			continue;
 		ret = q_pread(q, l2, q->cluster_size, l2_off);
 		for (uint64_t j = 0; j < q->l2_entries && !ret; j++) {
 			uint64_t e = be64toh(l2[j]), host = e & L2_OFFSET_MASK;
@@ -415,8 +460,13 @@ static int q_check_tables(struct qcow2 *q, uint64_t file_size, struct verr *err)
 			else if (host && !q_table_ok(q, host, q->cluster_size, file_size))
 				ret = verr_set(err, EINVAL, "disk '%s': L2 entry points outside the image (0x%llx)",
 					       q->name, (unsigned long long)host);
+			else if (host && q_is_meta(meta, n, host))
+				ret = verr_set(err, EINVAL, "disk '%s': a data cluster overlaps qcow2 metadata at 0x%llx (corrupt image)",
+					       q->name, (unsigned long long)host);
 		}
 	}
+out:
+	free(meta);
 	free(l2);
 	return ret;
 }
