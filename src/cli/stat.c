@@ -23,10 +23,10 @@ static void stat_usage(FILE *f)
 static void print_field(const struct json_field *f)
 {
 	switch (f->type) {
-	case JSON_NULL: printf("%-20s -\n", f->key); break;
-	case JSON_BOOL: printf("%-20s %s\n", f->key, f->b ? "true" : "false"); break;
-	case JSON_NUMBER: printf("%-20s %s\n", f->key, f->str); break;
-	case JSON_STRING: printf("%-20s %s\n", f->key, f->str); break;
+	case JSON_NULL: printf("%-24s -\n", f->key); break;
+	case JSON_BOOL: printf("%-24s %s\n", f->key, f->b ? "true" : "false"); break;
+	case JSON_NUMBER: printf("%-24s %s\n", f->key, f->str); break;
+	case JSON_STRING: printf("%-24s %s\n", f->key, f->str); break;
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/time.h"
+#include "dev/virtio/balloon.h"
 #include "mem/gmem.h"
 #include "vm/control_internal.h"
 #include "vm/vm_internal.h"
@@ -117,14 +118,55 @@ static void out_info(struct control *ctl, struct json_out *w)
 	json_out_str(w, "state", state_name(vm));
 	json_out_u64(w, "cpus", vm->nr_cpus);
 	json_out_u64(w, "mem", vm->mem->ram_size);
-	/* No balloon device yet (src/dev/virtio/balloon.c): null, not a made-up size. */
-	json_out_null(w, "balloon");
+	struct virtio_balloon *b = vm_virtio_balloon(vm);
+	struct balloon_info bi;
+
+	/* What the guest driver says it holds; null without a balloon device. */
+	if (b) {
+		balloon_get_info(b, &bi);
+		json_out_u64(w, "balloon", (uint64_t)bi.actual_pages * GMEM_PAGE_SIZE);
+	} else {
+		json_out_null(w, "balloon");
+	}
 	if (proc_u64(ctl->ksm_fd, 0, &ksm) == 0)
 		json_out_u64(w, "shared_pages", ksm);
 	else
 		json_out_null(w, "shared_pages");
 	json_out_i64(w, "start", ctl->start_unix);
 	json_out_u64(w, "uptime_ms", (time_mono_ns() - ctl->start_ns) / 1000000);
+}
+
+/* Balloon counters and the guest's own statistics (virtio 1.2, 5.5.6.3), when it has one. */
+static void out_balloon_stats(struct vm *vm, struct json_out *w)
+{
+	static const char *const tags[VIRTIO_BALLOON_S_NR] = {
+		[VIRTIO_BALLOON_S_SWAP_IN] = "guest_swap_in",
+		[VIRTIO_BALLOON_S_SWAP_OUT] = "guest_swap_out",
+		[VIRTIO_BALLOON_S_MAJFLT] = "guest_major_faults",
+		[VIRTIO_BALLOON_S_MINFLT] = "guest_minor_faults",
+		[VIRTIO_BALLOON_S_MEMFREE] = "guest_mem_free",
+		[VIRTIO_BALLOON_S_MEMTOT] = "guest_mem_total",
+		[VIRTIO_BALLOON_S_AVAIL] = "guest_mem_available",
+		[VIRTIO_BALLOON_S_CACHES] = "guest_disk_caches",
+		[VIRTIO_BALLOON_S_HTLB_PGALLOC] = "guest_hugetlb_allocs",
+		[VIRTIO_BALLOON_S_HTLB_PGFAIL] = "guest_hugetlb_failures",
+	};
+	struct virtio_balloon *b = vm_virtio_balloon(vm);
+	struct balloon_info bi;
+
+	if (!b)
+		return;
+	balloon_get_info(b, &bi);
+	/* Fresh numbers for the next stat: the guest answers asynchronously. */
+	balloon_request_stats(b);
+	json_out_u64(w, "balloon_target", (uint64_t)bi.target_pages * GMEM_PAGE_SIZE);
+	json_out_u64(w, "balloon_inflated_pages", bi.inflated_pages);
+	json_out_u64(w, "balloon_deflated_pages", bi.deflated_pages);
+	json_out_u64(w, "balloon_reported_bytes", bi.reported_bytes);
+	json_out_u64(w, "balloon_stats_updates", bi.stats_updates);
+	for (unsigned i = 0; i < VIRTIO_BALLOON_S_NR; i++)
+		if (bi.stats_valid & (1u << i))
+			json_out_u64(w, tags[i], bi.stats[i]);
 }
 
 static void out_stat(struct control *ctl, struct json_out *w)
@@ -156,6 +198,7 @@ static void out_stat(struct control *ctl, struct json_out *w)
 	json_out_u64(w, "engine_tlb_fills", es.tlb_fills);
 	json_out_u64(w, "engine_tlb_flushes", es.tlb_flushes);
 	json_out_u64(w, "engine_insns", es.insns);
+	out_balloon_stats(vm, w);
 }
 
 static void ok_only(char *resp, size_t cap)
@@ -165,6 +208,7 @@ static void ok_only(char *resp, size_t cap)
 
 static void do_balloon(struct control *ctl, char *resp, size_t cap)
 {
+	struct virtio_balloon *b = vm_virtio_balloon(ctl->vm);
 	uint64_t size;
 	int ret = json_get_u64(&ctl->req, "size", &size);
 
@@ -172,8 +216,20 @@ static void do_balloon(struct control *ctl, char *resp, size_t cap)
 		resp_error(resp, cap, "balloon needs \"size\": a number of bytes");
 		return;
 	}
-	/* Wire balloon_set_target() here once the VM has a virtio-balloon device. */
-	resp_error(resp, cap, "VM '%s' has no balloon device (start it with --balloon)", ctl->name);
+	if (!b) {
+		resp_error(resp, cap, "VM '%s' has no balloon device (start it with --balloon)",
+			   ctl->name);
+		return;
+	}
+	if (size > ctl->vm->mem->ram_size) {
+		resp_error(resp, cap, "balloon size %" PRIu64 " MiB is more than VM '%s' has (%" PRIu64
+				      " MiB)",
+			   size >> 20, ctl->name, ctl->vm->mem->ram_size >> 20);
+		return;
+	}
+	/* Whole pages, rounded down; the guest inflates or deflates towards it. */
+	balloon_set_target(b, (uint32_t)(size / GMEM_PAGE_SIZE));
+	ok_only(resp, cap);
 }
 
 #ifdef VESSEL_CONTROL_TEST_HOOKS

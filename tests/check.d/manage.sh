@@ -14,7 +14,7 @@ VH=build/vessel-testhooks
 G=${TESTGUEST:-build/guest/testguest.elf}
 N=20
 TESTS="manage-start manage-ls manage-duplicate manage-pause-resume manage-garbage
-	manage-oversized manage-non-owner manage-kill9 manage-seccomp manage-stop-all"
+	manage-oversized manage-non-owner manage-kill9 manage-seccomp manage-balloon manage-stop-all"
 
 skip_all() {
 	for t in $TESTS; do echo "SKIP $t: $1"; done
@@ -207,10 +207,24 @@ else
 	pass manage-seccomp
 fi
 
-# 10. Stop them all (in parallel); nothing is left.
-for i in $(seq 1 $N); do
-	[ $i -eq 5 ] && continue
-	"$V" stop "vm$i" >"$T/stop$i.out" 2>&1 &
+# 10. vessel balloon: refused with a clear message without a balloon device; with
+# one (--balloon), the target is set and reported by stat.
+out1=$("$V" balloon vm8 8M 2>&1); rc1=$?
+run_vm bal --balloon >"$T/bal.out" 2>&1
+"$V" balloon bal 8M; rc2=$?
+target=$("$V" stat --json bal 2>&1 | sed -n 's/.*"balloon_target":\([0-9]*\).*/\1/p')
+if [ $rc1 -eq 0 ] || ! echo "$out1" | grep -q "VM 'vm8' has no balloon device (start it with --balloon)"; then
+	fail manage-balloon "no-balloon VM: exit $rc1: $out1"
+elif [ $rc2 -ne 0 ] || [ "$target" != 8388608 ]; then
+	fail manage-balloon "balloon VM: exit $rc2, balloon_target '$target' (want 8388608): $(cat "$T/bal.out")"
+else
+	pass manage-balloon
+fi
+
+# 11. Stop them all (in parallel); nothing is left.
+for n in $(seq -f 'vm%g' 1 $N) bal; do
+	[ "$n" = vm5 ] && continue
+	"$V" stop "$n" >"$T/stop-$n.out" 2>&1 &
 done
 bad=0
 for j in $(jobs -p); do wait "$j" || bad=$((bad + 1)); done
