@@ -4,7 +4,7 @@
 # name refused, a non-owner refused, garbage and an oversized request answered
 # with errors while the VM keeps running, one VM killed with SIGKILL while the
 # others go on and `ls` forgets it, a forbidden syscall in a VM process killing
-# it (seccomp), then everything stopped. Runtime directory: a temp dir
+# it (seccomp), balloon requests, a VM dropped to uid 65534, then everything stopped. Runtime directory: a temp dir
 # (VESSEL_RUNTIME_DIR). Prints PASS/FAIL/SKIP lines; always exits 0.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
@@ -14,7 +14,7 @@ VH=build/vessel-testhooks
 G=${TESTGUEST:-build/guest/testguest.elf}
 N=20
 TESTS="manage-start manage-ls manage-duplicate manage-pause-resume manage-garbage
-	manage-oversized manage-non-owner manage-kill9 manage-seccomp manage-balloon manage-stop-all"
+	manage-oversized manage-non-owner manage-kill9 manage-seccomp manage-balloon manage-user manage-stop-all"
 
 skip_all() {
 	for t in $TESTS; do echo "SKIP $t: $1"; done
@@ -221,8 +221,23 @@ else
 	pass manage-balloon
 fi
 
-# 11. Stop them all (in parallel); nothing is left.
-for n in $(seq -f 'vm%g' 1 $N) bal; do
+# 11. --user: the VM process runs as uid/gid 65534 with no groups, under seccomp
+# (Seccomp: 2 = filter mode) and no new privileges, and still works for its owner.
+run_vm usr --user 65534 >"$T/usr.out" 2>&1
+pu=$(pid_of usr)
+st=$(grep -E '^(Uid|Gid|Groups|NoNewPrivs|Seccomp):' "/proc/$pu/status" 2>/dev/null | tr -s '\t ' ' ' | tr '\n' ';')
+if [ -z "$pu" ]; then
+	fail manage-user "run --user 65534 failed: $(cat "$T/usr.out")"
+elif [ "$st" != "Uid: 65534 65534 65534 65534;Gid: 65534 65534 65534 65534;Groups: ;NoNewPrivs: 1;Seccomp: 2;" ]; then
+	fail manage-user "process credentials: $st"
+elif ! wait_for 5 has_beat usr || ! "$V" stat usr >/dev/null 2>&1; then
+	fail manage-user "VM as uid 65534 not running or not answering"
+else
+	pass manage-user
+fi
+
+# 12. Stop them all (in parallel); nothing is left.
+for n in $(seq -f 'vm%g' 1 $N) bal usr; do
 	[ "$n" = vm5 ] && continue
 	"$V" stop "$n" >"$T/stop-$n.out" 2>&1 &
 done
