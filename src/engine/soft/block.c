@@ -55,6 +55,7 @@ int soft_cache_create(struct soft_block_cache **out)
 		free(c);
 		return -ENOMEM;
 	}
+	c->scratch->nolink = true; /* reused for every page-crossing instruction */
 	*out = c;
 	return 0;
 }
@@ -149,6 +150,7 @@ void soft_cache_page_written(struct soft_cpu *cpu, uint64_t ppage)
 	}
 	free(p);
 	cpu->code_dirty = true;
+	cpu->link_gen++;
 	cpu->stats.smc_invalidations++;
 }
 
@@ -218,6 +220,9 @@ cache_it:
 	b->n = n;
 	b->mode = cpu->mode;
 	b->dead = false;
+	b->nolink = false;
+	memset(b->link, 0, sizeof(b->link));
+	b->link_next = 0;
 	memcpy(b->ops, ops, n * sizeof(struct soft_op));
 
 	p = page_find(c, paddr & SOFT_PAGE_MASK);

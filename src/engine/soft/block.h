@@ -22,6 +22,19 @@
 
 #define SOFT_BLOCK_MAX_OPS 64
 
+/*
+ * A remembered successor (QEMU's TB chaining, without patching): the block
+ * that ran after this one when RIP was `rip` at CPL `cpl`. Used only while
+ * cpu->link_gen == gen, so it never outlives a TLB flush (the mapping, and
+ * the fetch permission checked when it was made) or a dropped block.
+ */
+struct soft_block_link {
+	struct soft_block *to;
+	uint64_t rip;
+	uint64_t gen;
+	unsigned cpl;
+};
+
 struct soft_block {
 	uint64_t vaddr;             /* virtual RIP of the first instruction */
 	uint64_t paddr;             /* its physical address */
@@ -30,6 +43,9 @@ struct soft_block {
 	uint32_t n;                 /* number of ops */
 	uint8_t mode;
 	bool dead;
+	bool nolink;                /* the scratch block: never linked */
+	uint8_t link_next;          /* slot the next new link replaces */
+	struct soft_block_link link[2];
 	struct soft_op ops[];
 };
 

@@ -116,8 +116,31 @@ static void record_insn_bytes(struct soft_cpu *cpu, struct soft_stop *stop)
 	stop->exc.insn_len = (uint8_t)i;
 }
 
+/* The block linked from prev for the current RIP, or NULL. */
+static inline struct soft_block *follow_link(struct soft_cpu *cpu, struct soft_block *prev)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		const struct soft_block_link *l = &prev->link[i];
+		if (l->rip == cpu->rip && l->gen == cpu->link_gen && l->cpl == cpu->cpl && l->to)
+			return l->to;
+	}
+	return NULL;
+}
+
+static void add_link(struct soft_cpu *cpu, struct soft_block *prev, struct soft_block *b)
+{
+	struct soft_block_link *l = &prev->link[prev->link_next];
+
+	prev->link_next ^= 1;
+	l->to = b;
+	l->rip = cpu->rip;
+	l->gen = cpu->link_gen;
+	l->cpl = cpu->cpl;
+}
+
 int soft_cpu_run(struct soft_cpu *cpu, uint64_t max_insns, struct soft_stop *stop)
 {
+	struct soft_block *prev = NULL; /* the block that ran last, if it may link */
 	uint64_t done = 0;
 
 	memset(stop, 0, sizeof(*stop));
@@ -135,9 +158,14 @@ int soft_cpu_run(struct soft_cpu *cpu, uint64_t max_insns, struct soft_stop *sto
 			stop->reason = SOFT_STOP_EVENT;
 			break;
 		}
-		b = soft_cache_get(cpu);
-		if (unlikely(!b))
-			break; /* fetch fault or internal error, recorded in stop */
+		b = prev ? follow_link(cpu, prev) : NULL;
+		if (!b) {
+			b = soft_cache_get(cpu);
+			if (unlikely(!b))
+				break; /* fetch fault or internal error, recorded in stop */
+			if (prev && !b->nolink)
+				add_link(cpu, prev, b);
+		}
 		op = b->ops;
 		end = op + (b->n <= max_insns - done ? b->n : max_insns - done);
 		cpu->code_dirty = false;
@@ -158,6 +186,7 @@ int soft_cpu_run(struct soft_cpu *cpu, uint64_t max_insns, struct soft_stop *sto
 			op++;
 		}
 		done += (uint64_t)(op - b->ops);
+		prev = b->nolink || cpu->code_dirty ? NULL : b;
 		if (cpu->code_dirty)
 			soft_cache_reap(cpu->cache);
 		if (r)

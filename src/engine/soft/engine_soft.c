@@ -5,6 +5,7 @@
 #include "engine/soft/engine_soft.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,16 @@ static void soft_vcpu_destroy(struct engine_vcpu *v)
 {
 	if (!v)
 		return;
+	if (v->vm->trace && v->cpu) {
+		const struct soft_stats *s = &v->cpu->stats;
+		log_info("soft: vCPU %u: %" PRIu64 " instructions, %" PRIu64 " blocks decoded (%" PRIu64
+			 " instructions), %" PRIu64 " block lookups (%" PRIu64 " jump-cache hits), TLB %" PRIu64
+			 " fills %" PRIu64 " flushes %" PRIu64 " page flushes, %" PRIu64 " exceptions, %" PRIu64
+			 " SMC page invalidations",
+			 v->id, v->cpu->insns_retired, s->blocks_decoded, s->insns_decoded, s->block_lookups,
+			 s->jump_cache_hits, s->tlb_fills, s->tlb_flushes, s->tlb_page_flushes, s->exceptions,
+			 s->smc_invalidations);
+	}
 	if (v->vm->vcpus[v->id] == v)
 		v->vm->vcpus[v->id] = NULL;
 	soft_cpu_destroy(v->cpu);

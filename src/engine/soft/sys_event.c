@@ -213,7 +213,7 @@ static int check_ss(struct soft_cpu *cpu, uint16_t sel, unsigned cpl, uint64_t *
 static int h_iret(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	unsigned sz = op->osz == 8 ? 8 : 4, rpl, iopl;
-	uint64_t sp = cpu->gpr[SOFT_RSP], v[5], cs_desc, ss_desc, mask, cur;
+	uint64_t sp = cpu->gpr[SOFT_RSP], v[5], cs_desc = 0, ss_desc = 0, mask, cur;
 	bool if_was;
 
 	for (unsigned i = 0; i < 5; i++)

@@ -84,7 +84,7 @@ static int desc_addr(struct soft_cpu *cpu, uint16_t sel, unsigned len, uint64_t 
 
 int soft_sys_read_desc(struct soft_cpu *cpu, uint16_t sel, uint64_t *desc)
 {
-	uint64_t la;
+	uint64_t la = 0;
 
 	if (desc_addr(cpu, sel, 8, &la))
 		return SOFT_FAULT;
@@ -219,7 +219,7 @@ static int read_sel(struct soft_cpu *cpu, const struct soft_op *op, uint16_t *se
 static int h_ltr_lldt(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	struct soft_segment *s = op->aux ? &cpu->sys.ldt : &cpu->sys.tr;
-	uint64_t la, d[2];
+	uint64_t la = 0, d[2];
 	uint16_t sel;
 	unsigned want = op->aux ? SYS_LDT : SYS_TSS64_AVAIL;
 
