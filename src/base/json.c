@@ -130,7 +130,7 @@ static int parse_string(struct json_in *in, char *out, size_t cap)
 		return in_fail(in, "expected a string");
 	in->pos++;
 	for (;;) {
-		unsigned cp;
+		unsigned cp = 0; /* set on every path below; GCC cannot always tell */
 
 		if (in->pos >= in->len)
 			return in_fail(in, "unterminated string");
@@ -184,8 +184,7 @@ static int parse_string(struct json_in *in, char *out, size_t cap)
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			}
 			break;
-		default:
-			return in_fail(in, "unknown escape");
+		default: return in_fail(in, "unknown escape");
 		}
 		ret = put_utf8(in, out, cap, &n, cp);
 		if (ret)
@@ -281,7 +280,7 @@ static int parse_value(struct json_in *in, struct json_field *f)
 
 int json_parse(const char *s, size_t len, struct json_obj *out, struct verr *err)
 {
-	struct json_in in = { .s = s, .len = len, .err = err };
+	struct json_in in = {.s = s, .len = len, .err = err};
 	int ret;
 
 	out->n = 0;

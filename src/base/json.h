@@ -21,7 +21,7 @@
 #include "base/err.h"
 
 #define JSON_MAX_FIELDS 32
-#define JSON_MAX_KEY 64   /* bytes of a key, NUL included */
+#define JSON_MAX_KEY 64	  /* bytes of a key, NUL included */
 #define JSON_MAX_STR 1024 /* bytes of a string value (decoded, NUL included) */
 
 enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING };

@@ -43,7 +43,7 @@ static void out_quoted(struct json_out *o, const char *s)
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
+			char e[2] = {'\\', (char)c};
 
 			out_raw(o, e, 2);
 		} else if (c < 0x20 || c == 0x7f) {
@@ -66,7 +66,7 @@ static void out_key(struct json_out *o, const char *key)
 
 void json_out_init(struct json_out *o, char *buf, size_t cap)
 {
-	*o = (struct json_out){ .buf = buf, .cap = cap };
+	*o = (struct json_out){.buf = buf, .cap = cap};
 	if (cap)
 		buf[0] = '\0';
 	out_raw(o, "{", 1);

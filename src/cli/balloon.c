@@ -27,11 +27,13 @@ int cmd_balloon(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 3 || argv[1][0] == '-') {
-		fprintf(stderr, "vessel: balloon needs NAME and SIZE (see 'vessel balloon --help')\n");
+		fprintf(stderr,
+			"vessel: balloon needs NAME and SIZE (see 'vessel balloon --help')\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (size_parse(argv[2], &size)) {
-		fprintf(stderr, "vessel: balloon: '%s' is not a size (examples: 64M, 1G)\n", argv[2]);
+		fprintf(stderr, "vessel: balloon: '%s' is not a size (examples: 64M, 1G)\n",
+			argv[2]);
 		return CLI_EXIT_USAGE;
 	}
 	snprintf(req, sizeof(req), "{\"cmd\":\"balloon\",\"size\":%" PRIu64 "}", size);

@@ -17,8 +17,8 @@
 
 int client_open(const char *name, bool quiet, struct client *c)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct verr err = { 0 };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct verr err = {0};
 	char path[RUNTIME_PATH_MAX];
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -50,8 +50,8 @@ int client_open(const char *name, bool quiet, struct client *c)
 		ret = runtime_is_live(c->dir, name);
 		if (!quiet) {
 			if (ret == 1)
-				fprintf(stderr, "vessel: VM '%s' is not answering on %s: %s\n", name,
-					path, strerror(e));
+				fprintf(stderr, "vessel: VM '%s' is not answering on %s: %s\n",
+					name, path, strerror(e));
 			else
 				fprintf(stderr, "vessel: no VM named '%s'\n", name);
 		}
@@ -83,7 +83,7 @@ static int read_line(int fd, char *buf, size_t cap, int timeout_ms)
 	size_t len = 0;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		char *nl;
 		ssize_t n;
 		int r = poll(&pfd, 1, remaining_ms(deadline));
@@ -117,7 +117,7 @@ int client_call(struct client *c, const char *req, struct json_obj *resp, char *
 		bool quiet)
 {
 	char buf[CONTROL_LINE_MAX * 2], line[CONTROL_LINE_MAX + 2];
-	struct verr err = { 0 };
+	struct verr err = {0};
 	const struct json_field *ok;
 	int n = snprintf(line, sizeof(line), "%s\n", req);
 	int ret;
@@ -133,7 +133,8 @@ int client_call(struct client *c, const char *req, struct json_obj *resp, char *
 	ret = read_line(c->fd, buf, sizeof(buf), CLIENT_TIMEOUT_MS);
 	if (ret) {
 		if (!quiet)
-			fprintf(stderr, "vessel: VM '%s': no answer: %s\n", c->name, strerror(-ret));
+			fprintf(stderr, "vessel: VM '%s': no answer: %s\n", c->name,
+				strerror(-ret));
 		return ret;
 	}
 	if (raw)
@@ -166,7 +167,7 @@ int client_wait_gone(struct client *c, int timeout_ms)
 
 	/* The VM closes the connection when it ends (or the kernel does when it dies). */
 	while (c->fd >= 0) {
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 		int r = poll(&pfd, 1, remaining_ms(deadline));
 
 		if (r < 0 && errno == EINTR)
@@ -178,7 +179,7 @@ int client_wait_gone(struct client *c, int timeout_ms)
 	}
 	/* The lock goes with the process, a moment after its sockets. */
 	for (;;) {
-		struct timespec ts = { .tv_nsec = 2000000 };
+		struct timespec ts = {.tv_nsec = 2000000};
 		int live = runtime_is_live(c->dir, c->name);
 
 		if (live <= 0)
@@ -192,7 +193,7 @@ int client_wait_gone(struct client *c, int timeout_ms)
 int client_kill(struct client *c)
 {
 	int pidfd, ret = 0;
-	struct pollfd pfd = { .fd = -1 };
+	struct pollfd pfd = {.fd = -1};
 	char b;
 
 	if (c->fd < 0 || c->pid <= 0)
@@ -204,9 +205,9 @@ int client_kill(struct client *c)
 	 * The pidfd now pins this process; the connection, still open, proves it
 	 * is the VM that answered on the socket and not a process that reused the pid.
 	 */
-	pfd = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-	if (poll(&pfd, 1, 0) > 0 && ((pfd.revents & POLLHUP) ||
-				     recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)) {
+	pfd = (struct pollfd){.fd = c->fd, .events = POLLIN};
+	if (poll(&pfd, 1, 0) > 0 &&
+	    ((pfd.revents & POLLHUP) || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)) {
 		close(pidfd);
 		return -ESRCH; /* it ended after we connected: the pid may belong to someone else */
 	}

@@ -38,7 +38,7 @@ static bool drain(int fd)
 int cmd_console(int argc, char **argv)
 {
 	char dir[RUNTIME_PATH_MAX], path[RUNTIME_PATH_MAX];
-	struct verr err = { 0 };
+	struct verr err = {0};
 	const char *name = NULL;
 	bool follow = true;
 	int fd;
@@ -52,7 +52,8 @@ int cmd_console(int argc, char **argv)
 		} else if (argv[i][0] != '-' && !name) {
 			name = argv[i];
 		} else {
-			fprintf(stderr, "vessel: console: unexpected '%s' (see 'vessel console --help')\n",
+			fprintf(stderr,
+				"vessel: console: unexpected '%s' (see 'vessel console --help')\n",
 				argv[i]);
 			return CLI_EXIT_USAGE;
 		}
@@ -71,13 +72,14 @@ int cmd_console(int argc, char **argv)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "vessel: VM '%s' has no console log (%s: %s); only detached VMs "
-				"log their console\n",
+		fprintf(stderr,
+			"vessel: VM '%s' has no console log (%s: %s); only detached VMs "
+			"log their console\n",
 			name, path, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	for (;;) {
-		struct timespec ts = { .tv_nsec = CONSOLE_POLL_NS };
+		struct timespec ts = {.tv_nsec = CONSOLE_POLL_NS};
 		bool live;
 
 		/* Liveness first, so the last output of a VM that just ended is still printed. */

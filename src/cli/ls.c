@@ -69,8 +69,8 @@ static void print_row(const char *name, const struct json_obj *o, const char *st
 	const char *st = o ? json_get_str(o, "state") : NULL;
 
 	if (!o) {
-		printf("%-16s %7s %-6s %-12s %4s %6s %7s %7s %8s\n", name, "-", "-", state, "-", "-",
-		       "-", "-", "-");
+		printf("%-16s %7s %-6s %-12s %4s %6s %7s %7s %8s\n", name, "-", "-", state, "-",
+		       "-", "-", "-", "-");
 		return;
 	}
 	fmt_bytes(mem, sizeof(mem), o, "mem");
@@ -85,7 +85,7 @@ int cmd_ls(int argc, char **argv)
 {
 	char(*names)[RUNTIME_NAME_MAX + 1] = NULL;
 	char dir[RUNTIME_PATH_MAX], raw[CONTROL_LINE_MAX * 2];
-	struct verr err = { 0 };
+	struct verr err = {0};
 	struct json_obj *resp;
 	bool json = false, first = true;
 	size_t n = 0;
@@ -121,8 +121,8 @@ int cmd_ls(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-16s %7s %-6s %-12s %4s %6s %7s %7s %8s\n", "NAME", "PID", "ENGINE", "STATE",
-		       "CPUS", "MEM", "BALLOON", "SHARED", "UPTIME");
+		printf("%-16s %7s %-6s %-12s %4s %6s %7s %7s %8s\n", "NAME", "PID", "ENGINE",
+		       "STATE", "CPUS", "MEM", "BALLOON", "SHARED", "UPTIME");
 	for (size_t i = 0; i < n; i++) {
 		struct client c;
 

@@ -19,10 +19,10 @@
 
 struct run_manage {
 	/* options */
-	const char *name;  /* --name, NULL: no control socket */
-	bool detach;       /* --detach */
-	bool no_sandbox;   /* --no-sandbox */
-	const char *user;  /* --user USER[:GROUP] */
+	const char *name; /* --name, NULL: no control socket */
+	bool detach;	  /* --detach */
+	bool no_sandbox;  /* --no-sandbox */
+	const char *user; /* --user USER[:GROUP] */
 	/* state */
 	struct runtime_claim claim;
 	char dir[RUNTIME_PATH_MAX];
@@ -76,7 +76,8 @@ int client_wait_gone(struct client *c, int timeout_ms) MUST_CHECK;
 /* SIGKILL the VM process through a pidfd taken while connected (no pid reuse race). */
 int client_kill(struct client *c) MUST_CHECK;
 
-/* The one NAME argument of the simple commands: 0 to go on, -1 after --help, else an exit status. */
+/* The one NAME argument of the simple commands: 0 to go on, -1 after --help, else an exit status.
+ */
 int cli_name_arg(int argc, char **argv, const char *usage, const char **name);
 
 #endif

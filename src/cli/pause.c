@@ -29,15 +29,17 @@ static int pause_or_resume(int argc, char **argv, const char *cmd, const char *u
 
 int cmd_pause(int argc, char **argv)
 {
-	return pause_or_resume(argc, argv, "pause",
-			       "usage: vessel pause NAME\n\n"
-			       "Stop VM NAME's vCPUs (they park after a kick); its devices and control\n"
-			       "socket keep running, guest time stops advancing its work. Undo with\n"
-			       "'vessel resume NAME'.\n");
+	return pause_or_resume(
+		argc, argv, "pause",
+		"usage: vessel pause NAME\n\n"
+		"Stop VM NAME's vCPUs (they park after a kick); its devices and control\n"
+		"socket keep running, guest time stops advancing its work. Undo with\n"
+		"'vessel resume NAME'.\n");
 }
 
 int cmd_resume(int argc, char **argv)
 {
-	return pause_or_resume(argc, argv, "resume",
-			       "usage: vessel resume NAME\n\nLet the vCPUs of paused VM NAME run again.\n");
+	return pause_or_resume(
+		argc, argv, "resume",
+		"usage: vessel resume NAME\n\nLet the vCPUs of paused VM NAME run again.\n");
 }

@@ -29,7 +29,8 @@ static int parse_id(const char *s, unsigned long *out)
 
 	errno = 0;
 	*out = strtoul(s, &end, 10);
-	return errno || end == s || *end || s[0] == '-' || *out >= (unsigned long)(uid_t)-1 ? -1 : 0;
+	return errno || end == s || *end || s[0] == '-' || *out >= (unsigned long)(uid_t)-1 ? -1
+											    : 0;
 }
 
 /* --user USER[:GROUP]: names or numbers; the group defaults to the user's. */
@@ -68,8 +69,9 @@ static int parse_user(const char *spec, struct sandbox_config *sb)
 	sb->drop_user = true;
 	return 0;
 bad:
-	fprintf(stderr, "vessel: --user '%s': no such user or group (USER[:GROUP], names or "
-			"numbers)\n",
+	fprintf(stderr,
+		"vessel: --user '%s': no such user or group (USER[:GROUP], names or "
+		"numbers)\n",
 		spec);
 	return -1;
 }
@@ -122,7 +124,7 @@ static int parent_wait(struct run_manage *m, pid_t child, int rfd)
 
 bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status)
 {
-	struct verr err = { 0 };
+	struct verr err = {0};
 	int log_fd = -1, pfd[2];
 	pid_t pid;
 
@@ -220,7 +222,7 @@ void run_manage_fail(struct run_manage *m, const char *msg)
 
 int run_manage_start(struct run_manage *m, struct vm *vm, const struct vm_config *cfg)
 {
-	struct verr err = { 0 };
+	struct verr err = {0};
 	int ret;
 
 	if (m->name) {

@@ -48,7 +48,8 @@ int cmd_stat(int argc, char **argv)
 		} else if (argv[i][0] != '-' && !name) {
 			name = argv[i];
 		} else {
-			fprintf(stderr, "vessel: stat: unexpected '%s' (see 'vessel stat --help')\n",
+			fprintf(stderr,
+				"vessel: stat: unexpected '%s' (see 'vessel stat --help')\n",
 				argv[i]);
 			return CLI_EXIT_USAGE;
 		}

@@ -149,13 +149,13 @@ static void *control_thread(void *arg)
 		struct control_client *who[2 + CONTROL_MAX_CLIENTS];
 		nfds_t n = 0;
 
-		pfd[n++] = (struct pollfd){ .fd = ctl->quit_efd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = ctl->listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){.fd = ctl->quit_efd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = ctl->listen_fd, .events = POLLIN};
 		for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 			if (ctl->clients[i].fd < 0)
 				continue;
 			who[n] = &ctl->clients[i];
-			pfd[n++] = (struct pollfd){ .fd = ctl->clients[i].fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){.fd = ctl->clients[i].fd, .events = POLLIN};
 		}
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
@@ -182,7 +182,7 @@ static int open_proc(const char *path)
 int control_create(struct vm *vm, const struct control_config *cfg, struct control **out,
 		   struct verr *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *ctl;
 	int ret;
 
@@ -214,12 +214,14 @@ int control_create(struct vm *vm, const struct control_config *cfg, struct contr
 	}
 	memcpy(sa.sun_path, cfg->sock_path, strlen(cfg->sock_path) + 1);
 	if (bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = verr_set(err, errno, "control socket %s: %s", cfg->sock_path, strerror(errno));
+		ret = verr_set(err, errno, "control socket %s: %s", cfg->sock_path,
+			       strerror(errno));
 		goto err_destroy;
 	}
 	/* Owner only; the 0700 directory already keeps others out while this runs. */
 	if (chmod(cfg->sock_path, 0600) < 0 || listen(ctl->listen_fd, 64) < 0) {
-		ret = verr_set(err, errno, "control socket %s: %s", cfg->sock_path, strerror(errno));
+		ret = verr_set(err, errno, "control socket %s: %s", cfg->sock_path,
+			       strerror(errno));
 		goto err_destroy;
 	}
 	*out = ctl;

@@ -172,7 +172,7 @@ static void out_balloon_stats(struct vm *vm, struct json_out *w)
 static void out_stat(struct control *ctl, struct json_out *w)
 {
 	struct vm *vm = ctl->vm;
-	struct engine_stats es = { 0 };
+	struct engine_stats es = {0};
 	uint64_t total = 0, rss_pages = 0;
 	char key[32];
 
@@ -222,8 +222,9 @@ static void do_balloon(struct control *ctl, char *resp, size_t cap)
 		return;
 	}
 	if (size > ctl->vm->mem->ram_size) {
-		resp_error(resp, cap, "balloon size %" PRIu64 " MiB is more than VM '%s' has (%" PRIu64
-				      " MiB)",
+		resp_error(resp, cap,
+			   "balloon size %" PRIu64 " MiB is more than VM '%s' has (%" PRIu64
+			   " MiB)",
 			   size >> 20, ctl->name, ctl->vm->mem->ram_size >> 20);
 		return;
 	}
@@ -236,7 +237,7 @@ static void do_balloon(struct control *ctl, char *resp, size_t cap)
 /* Test builds only (build/vessel-testhooks): a syscall the sandbox must refuse. */
 static void do_debug_exec(char *resp, size_t cap)
 {
-	static char *const argv[] = { "/bin/true", NULL };
+	static char *const argv[] = {"/bin/true", NULL};
 
 	execve(argv[0], argv, NULL);
 	resp_error(resp, cap, "execve: %s", strerror(errno));
@@ -245,7 +246,7 @@ static void do_debug_exec(char *resp, size_t cap)
 
 void control_handle(struct control *ctl, const char *line, size_t len, char *resp, size_t cap)
 {
-	struct verr err = { 0 };
+	struct verr err = {0};
 	struct json_out w;
 	const char *cmd;
 	int ret;
@@ -288,8 +289,9 @@ void control_handle(struct control *ctl, const char *line, size_t len, char *res
 		do_debug_exec(resp, cap);
 #endif
 	} else {
-		resp_error(resp, cap, "unknown cmd '%.64s' (info, stat, stop, kill, pause, resume, "
-				      "balloon)",
+		resp_error(resp, cap,
+			   "unknown cmd '%.64s' (info, stat, stop, kill, pause, resume, "
+			   "balloon)",
 			   cmd);
 	}
 }

@@ -21,9 +21,9 @@ struct control {
 	int64_t start_unix;
 	uint64_t start_ns;
 	int listen_fd;
-	int quit_efd;  /* eventfd: control_destroy asks the thread to end */
-	int statm_fd;  /* /proc/self/statm, opened before the sandbox closes open() */
-	int ksm_fd;    /* /proc/self/ksm_merging_pages, -1 where the kernel lacks it */
+	int quit_efd; /* eventfd: control_destroy asks the thread to end */
+	int statm_fd; /* /proc/self/statm, opened before the sandbox closes open() */
+	int ksm_fd;   /* /proc/self/ksm_merging_pages, -1 where the kernel lacks it */
 	pthread_t thread;
 	bool started;
 	struct control_client clients[CONTROL_MAX_CLIENTS];

@@ -41,7 +41,8 @@ int vm_pause(struct vm *vm)
 		goto out;
 	}
 	atomic_store(&vm->pause_requested, true);
-	/* The kick makes a vcpu_run in progress (or the next one) return, so the loop sees the flag. */
+	/* The kick makes a vcpu_run in progress (or the next one) return, so the loop sees the
+	 * flag. */
 	for (unsigned i = 0; i < vm->nr_cpus; i++)
 		if (vm->vcpus[i].started)
 			vm->ops->vcpu_kick(vm->vcpus[i].ev);

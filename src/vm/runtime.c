@@ -28,12 +28,13 @@ static int dir_check(const char *dir, struct verr *err)
 	if (!S_ISDIR(st.st_mode))
 		return verr_set(err, ENOTDIR, "runtime directory %s is not a directory", dir);
 	if (st.st_uid != geteuid())
-		return verr_set(err, EPERM, "runtime directory %s belongs to uid %u, not to you (%u)",
-				dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return verr_set(err, EPERM,
+				"runtime directory %s belongs to uid %u, not to you (%u)", dir,
+				(unsigned)st.st_uid, (unsigned)geteuid());
 	if (st.st_mode & 077)
 		return verr_set(err, EPERM,
-				"runtime directory %s is open to others (mode %04o); chmod 700 it", dir,
-				(unsigned)(st.st_mode & 07777));
+				"runtime directory %s is open to others (mode %04o); chmod 700 it",
+				dir, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
@@ -54,10 +55,11 @@ int runtime_dir(char *dir, bool create, struct verr *err)
 				"no runtime directory: set XDG_RUNTIME_DIR or VESSEL_RUNTIME_DIR");
 	/* Room for "/" + a longest name + ".sock" keeps every socket path bindable. */
 	if (n < 0 || (size_t)n + 1 + RUNTIME_NAME_MAX + 6 > RUNTIME_PATH_MAX)
-		return verr_set(err, ENAMETOOLONG,
-				"runtime directory '%.200s' is too long for socket paths (at most %d "
-				"bytes)",
-				env && env[0] ? env : dir, RUNTIME_PATH_MAX - RUNTIME_NAME_MAX - 7);
+		return verr_set(
+			err, ENAMETOOLONG,
+			"runtime directory '%.200s' is too long for socket paths (at most %d "
+			"bytes)",
+			env && env[0] ? env : dir, RUNTIME_PATH_MAX - RUNTIME_NAME_MAX - 7);
 	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return verr_set(err, errno, "cannot create runtime directory %s: %s", dir,
 				strerror(errno));
@@ -110,7 +112,8 @@ static int claim_once(const char *path, int *out)
 		return e == EWOULDBLOCK ? -EWOULDBLOCK : -e;
 	}
 	/* A cleaner may have unlinked the file between our open and our lock. */
-	if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+	if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev) {
 		close(fd);
 		return -EAGAIN;
 	}
@@ -127,8 +130,8 @@ static int claim_tries(const char *dir, const char *name, struct runtime_claim *
 	c->lock_fd = -1;
 	if (!runtime_name_valid(name))
 		return verr_set(err, EINVAL,
-				"VM name '%.80s' is invalid: use 1 to %d of A-Z a-z 0-9 _ . -", name,
-				RUNTIME_NAME_MAX);
+				"VM name '%.80s' is invalid: use 1 to %d of A-Z a-z 0-9 _ . -",
+				name, RUNTIME_NAME_MAX);
 	if (runtime_path(path, dir, name, "lock"))
 		return verr_set(err, ENAMETOOLONG, "VM name '%s': path too long", name);
 	while (tries++ < max_tries) {
@@ -136,7 +139,7 @@ static int claim_tries(const char *dir, const char *name, struct runtime_claim *
 		if (ret != -EAGAIN && ret != -EWOULDBLOCK)
 			break;
 		if (ret == -EWOULDBLOCK && tries < max_tries) {
-			struct timespec ts = { .tv_nsec = RUNTIME_CLAIM_WAIT_NS };
+			struct timespec ts = {.tv_nsec = RUNTIME_CLAIM_WAIT_NS};
 
 			nanosleep(&ts, NULL);
 		}
@@ -214,7 +217,8 @@ int runtime_write_meta(const struct runtime_claim *c, const struct runtime_meta 
 int runtime_is_live(const char *dir, const char *name)
 {
 	struct runtime_claim c;
-	/* One try: a probe must not wait. Taking the name is also how leftovers go away race-free. */
+	/* One try: a probe must not wait. Taking the name is also how leftovers go away race-free.
+	 */
 	int ret = claim_tries(dir, name, &c, 1, NULL);
 
 	if (ret == -EEXIST)
@@ -242,7 +246,7 @@ int runtime_list(const char *dir, char (**names)[RUNTIME_NAME_MAX + 1], size_t *
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		static const char *const exts[] = { ".lock", ".sock", ".json" };
+		static const char *const exts[] = {".lock", ".sock", ".json"};
 		size_t len = strlen(de->d_name);
 		char name[RUNTIME_NAME_MAX + 1];
 		bool seen = false;

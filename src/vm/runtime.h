@@ -39,7 +39,7 @@ struct runtime_meta {
 	const char *engine;
 	uint64_t mem_bytes;
 	unsigned nr_cpus;
-	int64_t start_unix; /* seconds since the epoch */
+	int64_t start_unix;   /* seconds since the epoch */
 	const char *log_path; /* "" when the console is not logged */
 };
 

@@ -27,7 +27,8 @@
 
 #define KVMIO 0xAE /* linux/kvm.h: the type byte of every KVM ioctl */
 
-/* System calls allowed with any arguments. */
+/* System calls allowed with any arguments (grouped by use, hence no clang-format). */
+/* clang-format off */
 static const int allow_plain[] = {
 	/* I/O on descriptors opened during set-up (disks, console, eventfds, /proc/self/statm) */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
@@ -53,6 +54,7 @@ static const int allow_plain[] = {
 	SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
 	SCMP_SYS(sendmsg), SCMP_SYS(shutdown), SCMP_SYS(getsockopt),
 };
+/* clang-format on */
 
 static int add(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmp)
 {
@@ -67,8 +69,8 @@ static int add_checked(scmp_filter_ctx ctx)
 	const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
 	const struct scmp_arg_cmp empty_path =
 		SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
-	static const unsigned long tty_ioctls[] = { TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO };
-	static const int fcntl_cmds[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
+	static const unsigned long tty_ioctls[] = {TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO};
+	static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
 	int ret = 0;
 
 	ret |= add(ctx, SCMP_SYS(mmap), 1, &no_exec);
@@ -88,7 +90,8 @@ static int add_checked(scmp_filter_ctx ctx)
 
 		ret |= add(ctx, SCMP_SYS(fcntl), 1, &c);
 	}
-	/* glibc tries clone3 first and falls back to clone on ENOSYS; clone3's flags are out of reach. */
+	/* glibc tries clone3 first and falls back to clone on ENOSYS; clone3's flags are out of
+	 * reach. */
 	ret |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	return ret;
 }
@@ -109,7 +112,8 @@ int sandbox_filter_install(struct verr *err)
 		ret = add_checked(ctx);
 	if (ret) {
 		seccomp_release(ctx);
-		return verr_set(err, ret < 0 ? -ret : EINVAL, "seccomp: cannot build the filter: %s",
+		return verr_set(err, ret < 0 ? -ret : EINVAL,
+				"seccomp: cannot build the filter: %s",
 				strerror(ret < 0 ? -ret : EINVAL));
 	}
 	ret = seccomp_load(ctx);

@@ -21,7 +21,7 @@ struct sandbox_config {
 	bool drop_user; /* switch to uid/gid (and no supplementary groups) */
 	uid_t uid;
 	gid_t gid;
-	bool seccomp;   /* false: --no-sandbox (debugging only) */
+	bool seccomp; /* false: --no-sandbox (debugging only) */
 };
 
 /* Limits, user drop and filter, in that order; every thread of the process is covered. */

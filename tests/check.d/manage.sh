@@ -4,8 +4,9 @@
 # name refused, a non-owner refused, garbage and an oversized request answered
 # with errors while the VM keeps running, one VM killed with SIGKILL while the
 # others go on and `ls` forgets it, a forbidden syscall in a VM process killing
-# it (seccomp), balloon requests, a VM dropped to uid 65534, then everything stopped. Runtime directory: a temp dir
-# (VESSEL_RUNTIME_DIR). Prints PASS/FAIL/SKIP lines; always exits 0.
+# it (seccomp), balloon requests, a VM dropped to uid 65534, then everything
+# stopped. Runtime directory: a temp dir (VESSEL_RUNTIME_DIR). Prints
+# PASS/FAIL/SKIP lines; always exits 0.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
 

@@ -19,7 +19,7 @@ static void roundtrip(const struct json_obj *a)
 	static char buf[JSON_MAX_FIELDS * (JSON_MAX_KEY + 6 * JSON_MAX_STR + 8) + 8];
 	static struct json_obj b;
 	struct json_out w;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	int n;
 
 	json_out_init(&w, buf, sizeof(buf));
@@ -43,7 +43,8 @@ static void roundtrip(const struct json_obj *a)
 	for (unsigned i = 0; i < a->n; i++) {
 		if (strcmp(a->f[i].key, b.f[i].key) || strcmp(a->f[i].str, b.f[i].str))
 			abort();
-		if (a->f[i].type == JSON_BOOL && (b.f[i].type != JSON_BOOL || a->f[i].b != b.f[i].b))
+		if (a->f[i].type == JSON_BOOL &&
+		    (b.f[i].type != JSON_BOOL || a->f[i].b != b.f[i].b))
 			abort();
 	}
 }
@@ -51,7 +52,7 @@ static void roundtrip(const struct json_obj *a)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct json_obj o;
-	struct verr err = { 0 };
+	struct verr err = {0};
 
 	if (json_parse((const char *)data, size, &o, &err) == 0)
 		roundtrip(&o);

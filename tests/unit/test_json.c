@@ -75,7 +75,8 @@ static void test_escapes(void **state)
 	struct verr err;
 
 	(void)state;
-	assert_int_equal(parse("{\"s\":\"a\\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\ude00\"}", o, &err), 0);
+	assert_int_equal(parse("{\"s\":\"a\\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\ude00\"}", o, &err),
+			 0);
 	assert_string_equal(json_get_str(o, "s"), "a\"b\\c/d\n\t\xc3\xa9\xf0\x9f\x98\x80");
 	/* Raw UTF-8 passes through. */
 	assert_int_equal(parse("{\"s\":\"\xc3\xa9\"}", o, &err), 0);
@@ -111,10 +112,10 @@ static void test_malformed(void **state)
 		"{\"a\":\"\\ud800\\u0041\"}",
 		"{\"a\":\"\\u0000\"}",
 		"{\"a\":\"tab\there\"}",
-		"{\"a\":\"\xc0\xaf\"}",         /* overlong '/' */
-		"{\"a\":\"\xed\xa0\x80\"}",     /* encoded surrogate */
+		"{\"a\":\"\xc0\xaf\"}",		/* overlong '/' */
+		"{\"a\":\"\xed\xa0\x80\"}",	/* encoded surrogate */
 		"{\"a\":\"\xf4\x90\x80\x80\"}", /* above U+10FFFF */
-		"{\"a\":\"\xe2\x82\"}",         /* truncated */
+		"{\"a\":\"\xe2\x82\"}",		/* truncated */
 		"{\"a\":\"\xff\"}",
 		"{\"a\":1e999}",
 		"{\"a\" 1}",
@@ -218,12 +219,9 @@ static void test_writer_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_u64_range),
-		cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_writer_roundtrip),
+		cmocka_unit_test(test_valid),		cmocka_unit_test(test_u64_range),
+		cmocka_unit_test(test_escapes),		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_limits),		cmocka_unit_test(test_writer_roundtrip),
 		cmocka_unit_test(test_writer_overflow),
 	};
 

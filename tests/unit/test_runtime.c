@@ -82,7 +82,7 @@ static void test_names(void **state)
 static void test_dir(void **state)
 {
 	char got[RUNTIME_PATH_MAX];
-	struct verr err = { 0 };
+	struct verr err = {0};
 	struct stat st;
 
 	(void)state;
@@ -101,7 +101,7 @@ static void test_dir(void **state)
 static void test_claim_unique(void **state)
 {
 	struct runtime_claim a, b;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	pid_t pid;
 	int st;
 
@@ -125,11 +125,11 @@ static void test_claim_unique(void **state)
 
 static void test_stale_cleanup(void **state)
 {
-	const struct runtime_meta meta = { .pid = 1234, .engine = "kvm", .mem_bytes = 16 << 20,
-					   .nr_cpus = 1, .log_path = "" };
+	const struct runtime_meta meta = {
+		.pid = 1234, .engine = "kvm", .mem_bytes = 16 << 20, .nr_cpus = 1, .log_path = ""};
 	char(*names)[RUNTIME_NAME_MAX + 1] = NULL;
 	struct runtime_claim a;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	size_t n = 0;
 	pid_t pid;
 	int st;

@@ -27,8 +27,16 @@
 #include "vm/sandbox.h"
 
 enum action {
-	ACT_ALLOWED, ACT_EXECVE, ACT_OPEN, ACT_FORK, ACT_MMAP_EXEC, ACT_MPROTECT_EXEC,
-	ACT_IOCTL_TIOCSTI, ACT_KILL_PARENT, ACT_SOCKET, ACT_PTRACE,
+	ACT_ALLOWED,
+	ACT_EXECVE,
+	ACT_OPEN,
+	ACT_FORK,
+	ACT_MMAP_EXEC,
+	ACT_MPROTECT_EXEC,
+	ACT_IOCTL_TIOCSTI,
+	ACT_KILL_PARENT,
+	ACT_SOCKET,
+	ACT_PTRACE,
 };
 
 static void *thread_fn(void *arg)
@@ -42,14 +50,14 @@ static int allowed_work(void)
 	int sv[2], efd;
 	uint64_t one = 1, got = 0;
 	char buf[8];
-	struct timespec ts = { .tv_nsec = 1000 };
+	struct timespec ts = {.tv_nsec = 1000};
 	pthread_t t;
 	void *res = NULL;
 	void *p;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) /* made before: socket() is refused */
 		return 1;
-	const struct sandbox_config cfg = { .seccomp = true };
+	const struct sandbox_config cfg = {.seccomp = true};
 	struct tm tm;
 	time_t epoch = 0;
 
@@ -81,7 +89,7 @@ static int allowed_work(void)
 
 static void forbidden(enum action a)
 {
-	static char *const argv[] = { "/bin/true", NULL };
+	static char *const argv[] = {"/bin/true", NULL};
 	int fd = -1;
 
 	switch (a) {
@@ -147,15 +155,15 @@ static void test_forbidden(void **state)
 		enum action a;
 		const char *what;
 	} cases[] = {
-		{ ACT_EXECVE, "execve" },
-		{ ACT_OPEN, "open" },
-		{ ACT_FORK, "clone without CLONE_THREAD" },
-		{ ACT_MMAP_EXEC, "mmap PROT_EXEC" },
-		{ ACT_MPROTECT_EXEC, "mprotect PROT_EXEC" },
-		{ ACT_IOCTL_TIOCSTI, "ioctl TIOCSTI" },
-		{ ACT_KILL_PARENT, "kill another process" },
-		{ ACT_SOCKET, "socket" },
-		{ ACT_PTRACE, "ptrace" },
+		{ACT_EXECVE, "execve"},
+		{ACT_OPEN, "open"},
+		{ACT_FORK, "clone without CLONE_THREAD"},
+		{ACT_MMAP_EXEC, "mmap PROT_EXEC"},
+		{ACT_MPROTECT_EXEC, "mprotect PROT_EXEC"},
+		{ACT_IOCTL_TIOCSTI, "ioctl TIOCSTI"},
+		{ACT_KILL_PARENT, "kill another process"},
+		{ACT_SOCKET, "socket"},
+		{ACT_PTRACE, "ptrace"},
 	};
 
 	(void)state;
