@@ -8,6 +8,7 @@
 #include "boot/elf.h"
 #include "boot/mptable.h"
 #include "boot/longmode.h"
+#include "dev/pci/pci.h"
 #include "mem/gmem.h"
 
 static int boot_copy_cmdline(struct gmem *m, const struct boot_image *img, struct verr *err)
@@ -26,12 +27,26 @@ static int boot_copy_cmdline(struct gmem *m, const struct boot_image *img, struc
 /*
  * A Linux guest also gets an MP table: without ACPI it is how Linux finds
  * its CPUs and the IOAPIC (the ELF test guest knows its platform already).
+ * It describes PCI bus 0 with the platform's fixed INTx wiring for every
+ * slot (dev/pci/pci.h: pci_intx_gsi), whether or not a device sits there,
+ * so virtio-pci devices get their INTA# when MSI-X is off.
  */
 static int boot_load_linux(struct gmem *m, const struct boot_image *im, struct boot_entry *entry,
 			   struct verr *err)
 {
-	struct mptable_cfg mp = { .nr_cpus = im->nr_cpus ? im->nr_cpus : 1 };
-	int ret = bzimage_load(m, im, entry, err);
+	struct mptable_pci_irq irqs[PCI_MAX_SLOTS - 1];
+	struct mptable_cfg mp = {
+		.nr_cpus = im->nr_cpus ? im->nr_cpus : 1,
+		.pci = true,
+		.pci_irqs = irqs,
+		.nr_pci_irqs = ARRAY_SIZE(irqs),
+	};
+	int ret;
+
+	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++)
+		irqs[s - 1] = (struct mptable_pci_irq){ .dev = (uint8_t)s, .pin = 0,
+							.gsi = (uint8_t)pci_intx_gsi(s) };
+	ret = bzimage_load(m, im, entry, err);
 
 	if (ret)
 		return ret;

@@ -21,8 +21,6 @@
 #include "vm/vm_internal.h"
 
 #define VM_VIRTIO_MAX (VM_MAX_DISKS + 4)
-/* PCI INTx: slot s -> IOAPIC input 16 + s % 8 (the PCI pins above the ISA ones). */
-#define VM_PCI_GSI_BASE 16
 
 enum vm_virtio_kind { VV_BLK, VV_CONSOLE, VV_RNG, VV_BALLOON };
 
@@ -70,10 +68,7 @@ static int vm_virtio_attach(struct vm *vm, struct vm_virtio *v, struct vm_virtio
 	unsigned i = (unsigned)(s - v->slots);
 
 	if (v->use_pci) {
-		int ret = virtio_pci_create(v->pci, VM_PCI_GSI_BASE + (i + 1) % 8, &vm->host, s->dev,
-					    &s->pci);
-
-		return ret;
+		return virtio_pci_create(v->pci, &vm->host, s->dev, &s->pci);
 	}
 	if (i >= VIRTIO_MMIO_MAX)
 		return -ENOSPC;

@@ -85,7 +85,7 @@ static int setup(void **state)
 	bus_init(&f.pio, "pio");
 	bus_init(&f.mmio, "mmio");
 	if (pci_bus_create(&f.pio, &f.mmio, &f.pci) || virtio_rng_create(f.m, &f.rng) ||
-	    virtio_pci_create(f.pci, 17, &host, virtio_rng_dev(f.rng), &f.vp))
+	    virtio_pci_create(f.pci, &host, virtio_rng_dev(f.rng), &f.vp))
 		return -1;
 	*state = &f;
 	return 0;

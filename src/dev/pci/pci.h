@@ -30,6 +30,17 @@
 #define PCI_MMIO_WINDOW 0xE0000000ull /* BARs are placed from here ... */
 #define PCI_MMIO_WINDOW_END 0xFEC00000ull /* ... up to the IOAPIC */
 
+/*
+ * INTx wiring, fixed for the platform: INTA# of slot s drives IOAPIC input
+ * 16 + s % 8 (the inputs above the ISA ones). The MP table Linux gets
+ * describes the same (src/boot/boot.c).
+ */
+#define PCI_INTX_GSI_BASE 16
+static inline unsigned pci_intx_gsi(unsigned slot)
+{
+	return PCI_INTX_GSI_BASE + slot % 8;
+}
+
 /* Type 0 header offsets (6.1). */
 #define PCI_VENDOR_ID 0x00
 #define PCI_DEVICE_ID 0x02

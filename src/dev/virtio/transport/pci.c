@@ -350,8 +350,8 @@ static int vpci_add_caps(struct virtio_pci *p)
 	return 0;
 }
 
-int virtio_pci_create(struct pci_bus *bus, unsigned gsi, const struct dev_host *host,
-		      struct virtio_dev *d, struct virtio_pci **out)
+int virtio_pci_create(struct pci_bus *bus, const struct dev_host *host, struct virtio_dev *d,
+		      struct virtio_pci **out)
 {
 	struct virtio_pci *p;
 	uint32_t id = d->ops->device_id;
@@ -363,19 +363,21 @@ int virtio_pci_create(struct pci_bus *bus, unsigned gsi, const struct dev_host *
 	p->bus = bus;
 	p->dev = d;
 	p->host = *host;
-	p->gsi = gsi;
 	p->nr_vectors = d->nr_queues + 1;
 	for (unsigned v = 0; v < VPCI_MAX_VECTORS; v++)
 		p->msix[v].ctrl = MSIX_ENTRY_MASKED; /* masked at reset (6.8.2.9) */
 	pci_dev_init(&p->pci, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + id),
 		     vpci_class(id), 1, VIRTIO_PCI_VENDOR, (uint16_t)id);
 	p->pci.cfg[PCI_INTERRUPT_PIN] = 1; /* INTA# */
-	p->pci.cfg[PCI_INTERRUPT_LINE] = (uint8_t)gsi;
 	p->pci.opaque = p;
 	p->pci.cfg_written = vpci_cfg_written;
 	ret = vpci_add_caps(p);
 	if (!ret)
 		ret = pci_bus_add(bus, &p->pci);
+	if (!ret) {
+		p->gsi = pci_intx_gsi(p->pci.slot);
+		p->pci.cfg[PCI_INTERRUPT_LINE] = (uint8_t)p->gsi;
+	}
 	if (!ret)
 		ret = pci_bus_add_bar(bus, &p->pci, 0, VIRTIO_PCI_BAR0_SIZE, &vpci_bar0_ops, p,
 				      d->ops->name);

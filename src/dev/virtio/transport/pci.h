@@ -58,9 +58,9 @@ struct virtio_pci;
 #define VPCI_Q_USED 0x30
 #define VPCI_COMMON_SIZE 0x38
 
-/* Add d to the bus as a new function with its BARs assigned; INTx on gsi. */
-int virtio_pci_create(struct pci_bus *bus, unsigned gsi, const struct dev_host *host,
-		      struct virtio_dev *d, struct virtio_pci **out) MUST_CHECK;
+/* Add d to the bus as a new function with its BARs assigned; INTx on pci_intx_gsi(slot). */
+int virtio_pci_create(struct pci_bus *bus, const struct dev_host *host, struct virtio_dev *d,
+		      struct virtio_pci **out) MUST_CHECK;
 void virtio_pci_destroy(struct virtio_pci *p);
 /* The PCI slot (device number on bus 0) it got. */
 unsigned virtio_pci_slot(const struct virtio_pci *p);
