@@ -158,6 +158,12 @@ struct soft_cpu_config {
 	int (*msr_write)(void *opaque, uint32_t msr, uint64_t val);
 	uint64_t (*rdtsc)(void *opaque);
 	void (*cpuid)(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+	/*
+	 * Whether an interrupt may be waiting (cheap, no lock). STI, IRETQ and
+	 * SYSRETQ that set IF end the run (SOFT_STOP_IRQ_WINDOW) only when it
+	 * says so; NULL: always.
+	 */
+	bool (*irq_pending)(void *opaque);
 };
 
 #define SOFT_FILL_FAULT (1 << 30)
@@ -260,7 +266,8 @@ struct soft_sys {
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t pat, misc_enable, spec_ctrl;
 	uint64_t mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
-	bool irq_shadow;            /* STI / MOV SS: no interrupt before the next instruction */
+	bool irq_shadow;            /* STI / MOV SS: no interrupt before the instruction at shadow_rip */
+	uint64_t shadow_rip;
 	bool nmi_blocked;           /* from NMI delivery until the next IRETQ */
 };
 

@@ -218,6 +218,7 @@ static bool ends_block(const ZydisDecodedInstruction *zi)
 	case ZYDIS_CATEGORY_CALL:
 	case ZYDIS_CATEGORY_RET:
 	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_SYSRET:
 	case ZYDIS_CATEGORY_INTERRUPT:
 	case ZYDIS_CATEGORY_SYSTEM:
 		return true;
@@ -240,6 +241,13 @@ static bool ends_block(const ZydisDecodedInstruction *zi)
 	case ZYDIS_MNEMONIC_POPF:
 	case ZYDIS_MNEMONIC_IN:
 	case ZYDIS_MNEMONIC_OUT:
+	/* Control transfers of the system level: a handler may go on with SOFT_NEXT. */
+	case ZYDIS_MNEMONIC_IRET:
+	case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_IRETQ:
+	case ZYDIS_MNEMONIC_SYSRET:
+	case ZYDIS_MNEMONIC_SYSEXIT:
+	case ZYDIS_MNEMONIC_SYSENTER:
 		return true;
 	default:
 		return false;

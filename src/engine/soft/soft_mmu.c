@@ -149,6 +149,12 @@ static void cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4]
 	soft_cpuid_system(&v->cpuid, leaf, subleaf, out);
 }
 
+static bool irq_pending(void *opaque)
+{
+	struct engine_vcpu *v = opaque;
+	return lapic_maybe_pending(plat_lapic(v->vm->plat, v->id));
+}
+
 static const struct soft_op_table *const sys_tables[] = {
 	&soft_sys_seg_ops, &soft_sys_event_ops, &soft_sys_ctl_ops, NULL,
 };
@@ -170,5 +176,6 @@ void soft_vcpu_config(struct engine_vcpu *v, struct soft_cpu_config *cfg)
 		.msr_write = msr_write,
 		.rdtsc = rdtsc,
 		.cpuid = cpuid,
+		.irq_pending = irq_pending,
 	};
 }

@@ -236,7 +236,7 @@ static int take_events(struct engine_vcpu *v, struct engine_exit *ex)
 	struct lapic *l = plat_lapic(v->vm->plat, v->id);
 	int vec;
 
-	if (cpu->sys.irq_shadow || !lapic_maybe_pending(l))
+	if (!lapic_maybe_pending(l))
 		return 0;
 	if (!cpu->sys.nmi_blocked && plat_nmi_take(v->vm->plat, v->id)) {
 		v->halted = false;
@@ -302,16 +302,19 @@ int soft_vcpu_run(struct engine_vcpu *v, struct engine_exit *ex)
 			plat_update(vm->plat, v->id);
 			v->next_event_ns = plat_next_event_ns(vm->plat, v->id);
 		}
-		if (take_events(v, ex))
+		/*
+		 * In a shadow (RIP still at the instruction after STI or MOV SS)
+		 * exactly that instruction runs before interrupts are taken.
+		 */
+		shadow = cpu->sys.irq_shadow && cpu->rip == cpu->sys.shadow_rip;
+		cpu->sys.irq_shadow = false;
+		if (!shadow && take_events(v, ex))
 			return 0;
 		if (v->halted) {
 			halt_wait(v, plat_lapic(vm->plat, v->id));
 			v->next_event_ns = 0;
 			continue;
 		}
-		/* In a shadow (after STI, MOV SS) exactly one instruction runs before interrupts. */
-		shadow = cpu->sys.irq_shadow;
-		cpu->sys.irq_shadow = false;
 		if (run_slice(v, shadow ? 1 : SOFT_RUN_SLICE, ex))
 			return 0;
 	}

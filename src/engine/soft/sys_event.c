@@ -158,6 +158,15 @@ int soft_sys_deliver(struct soft_cpu *cpu, unsigned vector, enum soft_event_kind
 	return SOFT_DELIVER_SHUTDOWN;
 }
 
+/* IF became 1: stop the run so the engine can inject, if anything may be waiting. */
+static int irq_window(struct soft_cpu *cpu)
+{
+	if (cpu->cfg.irq_pending && !cpu->cfg.irq_pending(cpu->cfg.opaque))
+		return SOFT_NEXT;
+	cpu->stop->reason = SOFT_STOP_IRQ_WINDOW;
+	return SOFT_END;
+}
+
 /* ---- INT n / INT3: stop the run; the engine delivers with the DPL check ---- */
 static int h_int(struct soft_cpu *cpu, const struct soft_op *op)
 {
@@ -253,10 +262,8 @@ static int h_iret(struct soft_cpu *cpu, const struct soft_op *op)
 	soft_cpu_set_rflags(cpu, (cur & ~mask) | (v[2] & mask));
 	cpu->next_rip = v[0];
 	cpu->sys.nmi_blocked = false;
-	if (!if_was && (v[2] & mask & SOFT_IF)) {
-		cpu->stop->reason = SOFT_STOP_IRQ_WINDOW;
-		return SOFT_END;
-	}
+	if (!if_was && (v[2] & mask & SOFT_IF))
+		return irq_window(cpu);
 	return SOFT_NEXT;
 }
 
@@ -318,10 +325,8 @@ static int h_sysret(struct soft_cpu *cpu, const struct soft_op *op)
 	soft_cpu_set_rflags(cpu, (cpu->gpr[SOFT_R11] & 0x3c7fd7) | 2);
 	cpu->next_rip = rip;
 	/* R11 may enable IF: let the engine look at pending interrupts. */
-	if (cpu->rflags & SOFT_IF) {
-		cpu->stop->reason = SOFT_STOP_IRQ_WINDOW;
-		return SOFT_END;
-	}
+	if (cpu->rflags & SOFT_IF)
+		return irq_window(cpu);
 	return SOFT_NEXT;
 }
 
@@ -337,8 +342,8 @@ static int h_sti(struct soft_cpu *cpu, const struct soft_op *op)
 		return SOFT_NEXT;
 	cpu->rflags |= SOFT_IF;
 	cpu->sys.irq_shadow = true;
-	cpu->stop->reason = SOFT_STOP_IRQ_WINDOW;
-	return SOFT_END;
+	cpu->sys.shadow_rip = cpu->next_rip;
+	return irq_window(cpu);
 }
 
 static int d_sti(struct soft_op *op, const struct soft_decoded *d) { op->fn = h_sti; return 0; }

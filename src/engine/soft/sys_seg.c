@@ -284,6 +284,7 @@ static int h_mov_sreg(struct soft_cpu *cpu, const struct soft_op *op)
 		return SOFT_FAULT;
 	if (op->r0 == SOFT_SS) {
 		cpu->sys.irq_shadow = true;
+		cpu->sys.shadow_rip = cpu->next_rip;
 		cpu->stop->reason = SOFT_STOP_IRQ_WINDOW;
 		return SOFT_END;
 	}
