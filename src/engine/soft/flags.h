@@ -74,4 +74,38 @@ void soft_flags_materialize(struct soft_cpu *cpu);
 /* Condition code cc (0-15, the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1, B.1). */
 bool soft_cond(struct soft_cpu *cpu, unsigned cc);
 
+/*
+ * soft_cond with the fast cases inline, for callers with a constant cc
+ * (the per-condition Jcc handlers): after CMP/SUB and TEST/AND the answer
+ * comes from the operands; E/NE from any result-producing kind.
+ */
+static inline __attribute__((always_inline)) bool soft_cond_fast(struct soft_cpu *cpu, unsigned cc)
+{
+	const struct soft_lazy_flags *lf = &cpu->lf;
+	bool r;
+
+	if (lf->op == SOFT_LF_SUB) {
+		uint64_t a = lf->a, b = lf->b;
+		switch (cc >> 1) {
+		case 1: r = a < b; return r ^ (cc & 1);
+		case 2: r = a == b; return r ^ (cc & 1);
+		case 3: r = a <= b; return r ^ (cc & 1);
+		case 6: r = soft_sext(a, lf->size) < soft_sext(b, lf->size); return r ^ (cc & 1);
+		case 7: r = soft_sext(a, lf->size) <= soft_sext(b, lf->size); return r ^ (cc & 1);
+		default: break;
+		}
+	} else if (lf->op == SOFT_LF_LOGIC) {
+		switch (cc >> 1) {
+		case 0: case 1: return cc & 1;
+		case 2: r = lf->res == 0; return r ^ (cc & 1);
+		default: break;
+		}
+	} else if ((cc >> 1) == 2 && lf->op >= SOFT_LF_ADD && lf->op <= SOFT_LF_SAR) {
+		/* ZF = (result == 0) for every result-producing kind. */
+		r = (lf->res & soft_size_mask(lf->size)) == 0;
+		return r ^ (cc & 1);
+	}
+	return soft_cond(cpu, cc);
+}
+
 #endif

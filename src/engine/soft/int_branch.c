@@ -41,17 +41,26 @@ static int d_jmp(struct soft_op *op, const struct soft_decoded *d)
 	}
 }
 
-static int h_jcc(struct soft_cpu *cpu, const struct soft_op *op)
-{
-	if (soft_cond(cpu, op->aux))
-		cpu->next_rip = op->imm;
-	return SOFT_NEXT;
-}
+/* One handler per condition, so the lazy-flags fast path folds to a compare. */
+#define JCC(cc)                                                                  \
+	static int h_jcc_##cc(struct soft_cpu *cpu, const struct soft_op *op)    \
+	{                                                                        \
+		if (soft_cond_fast(cpu, cc))                                     \
+			cpu->next_rip = op->imm;                                 \
+		return SOFT_NEXT;                                                \
+	}
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+
+static const soft_handler_fn jcc_handlers[16] = {
+	h_jcc_0, h_jcc_1, h_jcc_2, h_jcc_3, h_jcc_4, h_jcc_5, h_jcc_6, h_jcc_7,
+	h_jcc_8, h_jcc_9, h_jcc_10, h_jcc_11, h_jcc_12, h_jcc_13, h_jcc_14, h_jcc_15,
+};
 
 static int d_jcc(struct soft_op *op, const struct soft_decoded *d)
 {
 	op->aux = d->zi->opcode & 0xf;
-	op->fn = h_jcc;
+	op->fn = jcc_handlers[op->aux];
 	return 0;
 }
 

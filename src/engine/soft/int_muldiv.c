@@ -82,6 +82,17 @@ static int h_imul2(struct soft_cpu *cpu, const struct soft_op *op)
 	return SOFT_NEXT;
 }
 
+/* IMUL r64, r64: the common form in multi-precision code, on the host's overflow check. */
+static int h_imul64_rr(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	int64_t r;
+	bool of = __builtin_mul_overflow((int64_t)cpu->gpr[op->r0], (int64_t)cpu->gpr[op->r1], &r);
+
+	cpu->gpr[op->r0] = (uint64_t)r;
+	soft_lf_set(cpu, SOFT_LF_MUL, 8, 0, of, (uint64_t)r);
+	return SOFT_NEXT;
+}
+
 static int h_div(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	unsigned s = op->osz;
@@ -171,6 +182,8 @@ static int d_imul(struct soft_op *op, const struct soft_decoded *d)
 		return -1;
 	op->aux = d->kind[2] == SOFT_OPND_IMM;
 	op->fn = h_imul2;
+	if (!op->aux && op->osz == 8 && d->kind[1] == SOFT_OPND_REG)
+		op->fn = h_imul64_rr;
 	return 0;
 }
 
