@@ -13,7 +13,7 @@ OUT=build/linux
 VESSEL=${VESSEL:-build/vessel}
 BOOT_TIMEOUT=${LINUX_SOFT_BOOT_TIMEOUT:-120}
 LOGS=build/check-logs
-NAMES="none shell poweroff bad-test"
+NAMES="none shell modules poweroff bad-test"
 
 if [ ! -f "$OUT/vmlinuz" ] || [ ! -f "$OUT/initramfs.img" ]; then
 	for n in $NAMES; do
@@ -62,6 +62,7 @@ boot() {
 
 boot none 0 "" "vessel-guest: init ok" "vessel-guest: exit 0"
 boot shell 0 "vessel.test=shell" "vessel-guest: init ok" "vessel-guest: shell ok" "vessel-guest: exit 0"
+boot modules 0 "vessel.test=modules" "vessel-guest: init ok" "vessel-guest: modules ok" "vessel-guest: exit 0"
 # Without the exit port the guest powers off; with no ACPI Linux ends in
 # cli; hlt, which the soft engine turns into a clean stop (status 0).
 boot poweroff 0 "vessel.exit=poweroff" "vessel-guest: init ok" "vessel-guest: exit 0"
