@@ -6,11 +6,16 @@
 
 #include "engine/soft/block.h"
 
-#define JC_BITS 12
-#define HASH_BITS 15
+#define JC_BITS 14
+#define HASH_BITS 17
 #define PAGE_HASH_BITS 12
 /* Bound on live blocks (memory a guest can make us hold); beyond it the cache starts over. */
 #define MAX_BLOCKS (1u << 17)
+/*
+ * Dropped blocks are freed in batches: until then a block link may still
+ * point at one (it checks `dead`), and freeing bumps cpu->link_gen.
+ */
+#define DEAD_BATCH 4096u
 
 struct soft_code_page {
 	uint64_t ppage;
@@ -23,6 +28,7 @@ struct soft_block_cache {
 	struct soft_block *hash[1u << HASH_BITS];   /* by (paddr, vaddr) */
 	struct soft_code_page *pages[1u << PAGE_HASH_BITS];
 	struct soft_block *dead;                    /* dropped, freed by soft_cache_reap */
+	unsigned ndead;
 	unsigned npages;
 	unsigned nblocks;
 	/* A block for an instruction that crosses a page: decoded each time, never cached. */
@@ -82,14 +88,19 @@ static void free_all(struct soft_block_cache *c)
 	c->nblocks = 0;
 }
 
-void soft_cache_reap(struct soft_block_cache *c)
+bool soft_cache_reap(struct soft_block_cache *c, bool force)
 {
 	struct soft_block *b = c->dead, *bn;
+
+	if (!b || (!force && c->ndead < DEAD_BATCH))
+		return false;
 	for (; b; b = bn) {
 		bn = b->page_next;
 		free(b);
 	}
 	c->dead = NULL;
+	c->ndead = 0;
+	return true;
 }
 
 void soft_cache_destroy(struct soft_block_cache *c)
@@ -97,7 +108,7 @@ void soft_cache_destroy(struct soft_block_cache *c)
 	if (!c)
 		return;
 	free_all(c);
-	soft_cache_reap(c);
+	soft_cache_reap(c, true);
 	free(c->scratch);
 	free(c);
 }
@@ -144,13 +155,13 @@ void soft_cache_page_written(struct soft_cpu *cpu, uint64_t ppage)
 		unlink_hash(c, b);
 		c->nblocks--;
 		b->dead = true;
-		/* The running block may be one of these: free later. */
+		/* The running block (and links) may point at these: free later. */
 		b->page_next = c->dead;
 		c->dead = b;
+		c->ndead++;
 	}
 	free(p);
 	cpu->code_dirty = true;
-	cpu->link_gen++;
 	cpu->stats.smc_invalidations++;
 }
 

@@ -25,13 +25,16 @@
 /*
  * A remembered successor (QEMU's TB chaining, without patching): the block
  * that ran after this one when RIP was `rip` at CPL `cpl`. Used only while
- * cpu->link_gen == gen, so it never outlives a TLB flush (the mapping, and
- * the fetch permission checked when it was made) or a dropped block.
+ * cpu->link_gen == gen (the block's memory is still there), the block is
+ * not dead, and either no TLB flush happened since (cpu->tlb_gen) or the
+ * fetch TLB still maps RIP's page to the block's physical page: either way
+ * the mapping and fetch permission checked when the block was found hold.
  */
 struct soft_block_link {
 	struct soft_block *to;
 	uint64_t rip;
 	uint64_t gen;
+	uint64_t tlb_gen;
 	unsigned cpl;
 };
 
@@ -59,8 +62,12 @@ bool soft_cache_is_code_page(const struct soft_block_cache *c, uint64_t ppage);
 /* A write hit code page ppage: drop its blocks (freed at the next run-loop boundary). */
 void soft_cache_page_written(struct soft_cpu *cpu, uint64_t ppage);
 void soft_cache_flush(struct soft_cpu *cpu);
-/* Free blocks dropped while they may have been executing. */
-void soft_cache_reap(struct soft_block_cache *c);
+/*
+ * Free dropped blocks (they may have been executing, links may name them):
+ * once enough have piled up, or always with force. True when any were
+ * freed: the caller must then bump cpu->link_gen.
+ */
+bool soft_cache_reap(struct soft_block_cache *c, bool force);
 
 /* decode.c: decode up to max ops starting at bytes[0] (virtual rip), return count (>= 1). */
 unsigned soft_decode_block(struct soft_cpu *cpu, uint64_t rip, const uint8_t *bytes,

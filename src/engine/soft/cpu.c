@@ -76,10 +76,16 @@ void soft_cpu_io_complete(struct soft_cpu *cpu, const struct soft_stop *stop, ui
 	}
 }
 
+static void reap(struct soft_cpu *cpu, bool force)
+{
+	if (soft_cache_reap(cpu->cache, force))
+		cpu->link_gen++;
+}
+
 void soft_cpu_flush_code(struct soft_cpu *cpu)
 {
 	soft_cache_flush(cpu);
-	soft_cache_reap(cpu->cache);
+	reap(cpu, true);
 }
 
 void soft_cpu_invalidate_code(struct soft_cpu *cpu, uint64_t paddr, uint64_t len)
@@ -95,7 +101,7 @@ void soft_cpu_invalidate_code(struct soft_cpu *cpu, uint64_t paddr, uint64_t len
 			break;
 	}
 	if (!cpu->stop)
-		soft_cache_reap(cpu->cache);
+		reap(cpu, false);
 }
 
 /* #UD reports carry the instruction bytes for messages. */
@@ -116,13 +122,28 @@ static void record_insn_bytes(struct soft_cpu *cpu, struct soft_stop *stop)
 	stop->exc.insn_len = (uint8_t)i;
 }
 
+/* After a TLB flush: the link holds if the fetch TLB maps RIP's page to the block's page again. */
+static __attribute__((noinline)) struct soft_block *link_after_flush(struct soft_cpu *cpu, struct soft_block *to)
+{
+	const struct soft_tlb_entry *e =
+		&cpu->tlb.fetch[cpu->cpl == 3][(cpu->rip >> SOFT_PAGE_SHIFT) & (SOFT_TLB_SIZE - 1)];
+
+	if (!to->dead && e->tag == (cpu->rip & SOFT_PAGE_MASK) && e->paddr == (to->paddr & SOFT_PAGE_MASK))
+		return to;
+	return NULL;
+}
+
 /* The block linked from prev for the current RIP, or NULL. */
 static inline struct soft_block *follow_link(struct soft_cpu *cpu, struct soft_block *prev)
 {
 	for (unsigned i = 0; i < 2; i++) {
 		const struct soft_block_link *l = &prev->link[i];
-		if (l->rip == cpu->rip && l->gen == cpu->link_gen && l->cpl == cpu->cpl && l->to)
-			return l->to;
+		if (l->rip == cpu->rip && l->gen == cpu->link_gen && l->cpl == cpu->cpl && l->to) {
+			/* No flush since the link was made: the mapping holds even if the entry was evicted. */
+			if (likely(l->tlb_gen == cpu->tlb_gen && !l->to->dead))
+				return l->to;
+			return link_after_flush(cpu, l->to);
+		}
 	}
 	return NULL;
 }
@@ -135,6 +156,7 @@ static void add_link(struct soft_cpu *cpu, struct soft_block *prev, struct soft_
 	l->to = b;
 	l->rip = cpu->rip;
 	l->gen = cpu->link_gen;
+	l->tlb_gen = cpu->tlb_gen;
 	l->cpl = cpu->cpl;
 }
 
@@ -146,7 +168,7 @@ int soft_cpu_run(struct soft_cpu *cpu, uint64_t max_insns, struct soft_stop *sto
 	memset(stop, 0, sizeof(*stop));
 	stop->reason = SOFT_STOP_BUDGET;
 	cpu->stop = stop;
-	soft_cache_reap(cpu->cache);
+	reap(cpu, false);
 	for (;;) {
 		const struct soft_op *op, *end;
 		struct soft_block *b;
@@ -188,7 +210,7 @@ int soft_cpu_run(struct soft_cpu *cpu, uint64_t max_insns, struct soft_stop *sto
 		done += (uint64_t)(op - b->ops);
 		prev = b->nolink || cpu->code_dirty ? NULL : b;
 		if (cpu->code_dirty)
-			soft_cache_reap(cpu->cache);
+			reap(cpu, false);
 		if (r)
 			break;
 	}

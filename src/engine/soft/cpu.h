@@ -310,11 +310,9 @@ struct soft_cpu {
 	struct soft_stats stats;
 	uint8_t tlb_global[3][2][SOFT_TLB_SIZE]; /* [read/write/fetch][cpl==3][i]: entry is global */
 	struct soft_sys sys;
-	/*
-	 * Block links (cpu.c) are valid while this is unchanged: bumped when
-	 * blocks are dropped and on every TLB flush (a mapping may change).
-	 */
+	/* Block links (cpu.c, block.h) are valid while this is unchanged: bumped when dropped blocks are freed. */
 	uint64_t link_gen;
+	uint64_t tlb_gen;           /* bumped by every TLB flush (full, non-global, page) */
 };
 
 /* Create a CPU in 64-bit mode, CPL 3, flat segments, RFLAGS=0x202, MXCSR=0x1F80,

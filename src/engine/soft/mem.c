@@ -298,7 +298,7 @@ void soft_tlb_flush_all(struct soft_cpu *cpu)
 	memset(&cpu->tlb, 0xff, sizeof(cpu->tlb)); /* every tag = SOFT_TLB_INVALID */
 	memset(cpu->tlb_global, 0, sizeof(cpu->tlb_global));
 	cpu->stats.tlb_flushes++;
-	cpu->link_gen++;
+	cpu->tlb_gen++;
 }
 
 static void flush_set_nonglobal(struct soft_tlb_entry (*set)[SOFT_TLB_SIZE],
@@ -317,7 +317,7 @@ void soft_tlb_flush_nonglobal(struct soft_cpu *cpu)
 	flush_set_nonglobal(cpu->tlb.write, cpu->tlb_global[1]);
 	flush_set_nonglobal(cpu->tlb.fetch, cpu->tlb_global[2]);
 	cpu->stats.tlb_flushes++;
-	cpu->link_gen++;
+	cpu->tlb_gen++;
 }
 
 void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t vaddr)
@@ -334,7 +334,7 @@ void soft_tlb_flush_page(struct soft_cpu *cpu, uint64_t vaddr)
 			cpu->tlb.fetch[u][i].tag = SOFT_TLB_INVALID;
 	}
 	cpu->stats.tlb_page_flushes++;
-	cpu->link_gen++;
+	cpu->tlb_gen++;
 }
 
 /* A page became a code page: drop fast write entries that point at it. */
