@@ -163,7 +163,7 @@ static void add_link(struct soft_cpu *cpu, struct soft_block *prev, struct soft_
 int soft_cpu_run(struct soft_cpu *cpu, uint64_t max_insns, struct soft_stop *stop)
 {
 	struct soft_block *prev = NULL; /* the block that ran last, if it may link */
-	uint64_t done = 0;
+	uint64_t done = 0, rip;
 
 	memset(stop, 0, sizeof(*stop));
 	stop->reason = SOFT_STOP_BUDGET;
@@ -191,19 +191,32 @@ int soft_cpu_run(struct soft_cpu *cpu, uint64_t max_insns, struct soft_stop *sto
 		op = b->ops;
 		end = op + (b->n <= max_insns - done ? b->n : max_insns - done);
 		cpu->code_dirty = false;
+		/*
+		 * RIP is carried in a register: only the last op of a block can
+		 * branch (every control transfer ends a block), so inside a block
+		 * the next RIP is rip + len and cpu->next_rip is read back only
+		 * after the block. That keeps a store-to-load round trip through
+		 * memory out of the per-instruction dependency chain. Handlers
+		 * still see exact cpu->rip and cpu->next_rip.
+		 */
+		rip = cpu->rip;
 		for (; op < end; op++) {
-			cpu->next_rip = cpu->rip + op->len;
+			uint64_t next = rip + op->len;
+			cpu->rip = rip;
+			cpu->next_rip = next;
 			r = op->fn(cpu, op);
 			if (unlikely(r))
 				break;
-			cpu->rip = cpu->next_rip;
+			rip = next;
 			if (unlikely(cpu->code_dirty)) {
 				/* This block's page was written: the rest may be stale. */
 				op++;
 				break;
 			}
 		}
-		if (r == SOFT_END) {
+		if (r == SOFT_NEXT) {
+			cpu->rip = cpu->next_rip; /* the last op's target, or simply the next instruction */
+		} else if (r == SOFT_END) {
 			cpu->rip = cpu->next_rip;
 			op++;
 		}
