@@ -1,11 +1,12 @@
 #!/bin/bash
-# Virtio devices with the test guest on the kvm engine, over virtio-mmio:
+# Virtio devices with the test guest on the kvm engine (VIRTIO_ENGINE=soft:
+# the soft engine, see virtio-soft.sh), over virtio-mmio:
 # console (output and input), rng, block on a raw file (read, write, ro,
 # checksums compared with the file on the host) and on a qcow2 overlay made
 # by qemu-img over a raw base (the base's sha256 unchanged, qemu-img check
 # clean, the overlay's data as the guest wrote it), a corrupt qcow2 refused
 # at start. Prints PASS/FAIL/SKIP lines; always exits 0.
-# Logs: build/guest/logs/virtio-kvm-NAME.log.
+# Logs: build/guest/logs/virtio-ENGINE-NAME.log.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
 
@@ -13,16 +14,17 @@ VESSEL=${VESSEL:-build/vessel}
 ELF=${TESTGUEST:-build/guest/testguest.elf}
 LOGS=build/guest/logs
 NAMES="console console-rx rng balloon blk-raw blk-ro blk-qcow2 qcow2-corrupt"
+ENGINE=${VIRTIO_ENGINE:-kvm}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-if ! err=$( (exec 3<>/dev/kvm) 2>&1); then
-	for n in $NAMES; do echo "SKIP virtio-kvm-$n: cannot open /dev/kvm: ${err##*: }"; done
+if [ "$ENGINE" = kvm ] && ! err=$( (exec 3<>/dev/kvm) 2>&1); then
+	for n in $NAMES; do echo "SKIP virtio-$ENGINE-$n: cannot open /dev/kvm: ${err##*: }"; done
 	exit 0
 fi
 for f in "$VESSEL" "$ELF"; do
 	if [ ! -f "$f" ]; then
-		for n in $NAMES; do echo "FAIL virtio-kvm-$n: $f is missing (make all)"; done
+		for n in $NAMES; do echo "FAIL virtio-$ENGINE-$n: $f is missing (make all)"; done
 		exit 0
 	fi
 done
@@ -46,14 +48,14 @@ PY
 run() {
 	name=$1 input=$2
 	shift 2
-	log="$LOGS/virtio-kvm-$name.log"
-	timeout -k 5 60 "$VESSEL" run --engine kvm --mem 64M --kernel "$ELF" --virtio-transport mmio \
+	log="$LOGS/virtio-$ENGINE-$name.log"
+	timeout -k 5 60 "$VESSEL" run --engine "$ENGINE" --mem 64M --kernel "$ELF" --virtio-transport mmio \
 		"$@" <"$input" >"$log" 2>&1
 	rc=$?
 }
 
 fail() {
-	echo "FAIL virtio-kvm-$1: $2 (log $log)"
+	echo "FAIL virtio-$ENGINE-$1: $2 (log $log)"
 	tail -n 5 "$log" | sed 's/^/    /'
 }
 
@@ -76,21 +78,21 @@ expect() {
 
 run console /dev/null --console virtio --cmdline "test=vconsole"
 expect console "vconsole: hello through virtio-console" "testguest: vconsole ok" &&
-	echo "PASS virtio-kvm-console"
+	echo "PASS virtio-$ENGINE-console"
 
 echo "hello from the host $$" >"$WORK/input"
 run console-rx "$WORK/input" --console virtio --cmdline "test=vconsole rx=1"
 expect console-rx "testguest: vconsole: received 'hello from the host $$'" &&
-	echo "PASS virtio-kvm-console-rx"
+	echo "PASS virtio-$ENGINE-console-rx"
 
 run rng /dev/null --rng --cmdline "test=vrng"
-expect rng "testguest: vrng ok" && echo "PASS virtio-kvm-rng"
+expect rng "testguest: vrng ok" && echo "PASS virtio-$ENGINE-rng"
 
 # Balloon: inflating 64 MiB of filled guest pages lowers vessel's RSS by about that much,
 # and the pages read as zero after deflating (checked by the guest).
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
-log="$LOGS/virtio-kvm-balloon.log"
-"$VESSEL" run --engine kvm --mem 256M --kernel "$ELF" --virtio-transport mmio --balloon \
+log="$LOGS/virtio-$ENGINE-balloon.log"
+"$VESSEL" run --engine "$ENGINE" --mem 256M --kernel "$ELF" --virtio-transport mmio --balloon \
 	--cmdline "test=vballoon mib=64 hold_s=2" </dev/null >"$log" 2>&1 &
 pid=$!
 rss_full="" rss_infl=""
@@ -115,7 +117,7 @@ if expect balloon "testguest: vballoon ok"; then
 	elif [ $((rss_full - rss_infl)) -lt $((56 * 1024)) ]; then
 		fail balloon "RSS went from ${rss_full} kB to ${rss_infl} kB: less than 56 MiB returned"
 	else
-		echo "PASS virtio-kvm-balloon (RSS ${rss_full} kB -> ${rss_infl} kB)"
+		echo "PASS virtio-$ENGINE-balloon (RSS ${rss_full} kB -> ${rss_infl} kB)"
 	fi
 fi
 
@@ -127,7 +129,7 @@ if expect blk-raw "vblk: sector 0 fnv $s0"; then
 	got=$(sed -n 's/.*vblk: sector 77 fnv //p' "$log")
 	want=$(fnv "$WORK/raw.img" 77)
 	if [ "$got" = "$want" ]; then
-		echo "PASS virtio-kvm-blk-raw"
+		echo "PASS virtio-$ENGINE-blk-raw"
 	else
 		fail blk-raw "sector 77 on the host is $want, the guest wrote $got"
 	fi
@@ -138,7 +140,7 @@ sum=$(sha256sum <"$WORK/raw.img")
 run blk-ro /dev/null --disk "$WORK/raw.img,ro" --cmdline "test=vblk sector=78 ro=1"
 if expect blk-ro "vblk: write refused with IOERR" "testguest: vblk ok"; then
 	if [ "$(sha256sum <"$WORK/raw.img")" = "$sum" ]; then
-		echo "PASS virtio-kvm-blk-ro"
+		echo "PASS virtio-$ENGINE-blk-ro"
 	else
 		fail blk-ro "the read-only disk changed"
 	fi
@@ -146,8 +148,8 @@ fi
 
 # qcow2 overlay over a raw base: writes land in the overlay only.
 if ! command -v qemu-img >/dev/null; then
-	echo "SKIP virtio-kvm-blk-qcow2: qemu-img is not installed (Debian package qemu-utils)"
-	echo "SKIP virtio-kvm-qcow2-corrupt: qemu-img is not installed (Debian package qemu-utils)"
+	echo "SKIP virtio-$ENGINE-blk-qcow2: qemu-img is not installed (Debian package qemu-utils)"
+	echo "SKIP virtio-$ENGINE-qcow2-corrupt: qemu-img is not installed (Debian package qemu-utils)"
 	exit 0
 fi
 head -c $((8 << 20)) /dev/urandom >"$WORK/base.img"
@@ -166,7 +168,7 @@ if expect blk-qcow2 "vblk: sector 0 fnv $(fnv "$WORK/base.img" 0)" "testguest: v
 	elif ! cmp -s <(head -c $((300 * 512)) "$WORK/ovl.raw") <(head -c $((300 * 512)) "$WORK/base.img"); then
 		fail blk-qcow2 "sectors before 300 differ from the base (copy-on-write lost data)"
 	else
-		echo "PASS virtio-kvm-blk-qcow2"
+		echo "PASS virtio-$ENGINE-blk-qcow2"
 	fi
 fi
 
@@ -175,7 +177,7 @@ cp "$WORK/ovl.qcow2" "$WORK/bad.qcow2"
 printf '\x00\x00\x00\x7f\x00\x00\x00\x00' | dd of="$WORK/bad.qcow2" bs=1 seek=40 conv=notrunc 2>/dev/null
 run qcow2-corrupt /dev/null --disk "$WORK/bad.qcow2" --cmdline "test=vblk"
 if [ "$rc" -eq 1 ] && grep -q "bad.qcow2'.*L1 table" "$log"; then
-	echo "PASS virtio-kvm-qcow2-corrupt"
+	echo "PASS virtio-$ENGINE-qcow2-corrupt"
 else
 	fail qcow2-corrupt "vessel exited $rc, want 1 with an L1 table message"
 fi
