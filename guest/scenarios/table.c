@@ -5,13 +5,15 @@
 
 extern const struct scenario scenario_smoke, scenario_fail, scenario_pagefault, scenario_timer,
 	scenario_user, scenario_syscall, scenario_idle, scenario_fill, scenario_exits;
-extern const struct scenario scenario_vblk, scenario_vconsole, scenario_vrng, scenario_vballoon;
+extern const struct scenario scenario_vblk, scenario_vconsole, scenario_vrng, scenario_vballoon,
+	scenario_vblkbench;
 
 static const struct scenario *const scenarios[] = {
 	&scenario_smoke, &scenario_fail,    &scenario_pagefault, &scenario_timer,
 	&scenario_user,	 &scenario_syscall, &scenario_idle,	 &scenario_fill,
 	&scenario_exits,
 	&scenario_vblk,  &scenario_vconsole, &scenario_vrng, &scenario_vballoon,
+	&scenario_vblkbench,
 };
 
 const struct scenario *scenario_find(const char *name, size_t len)
