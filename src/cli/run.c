@@ -38,6 +38,9 @@ static void run_usage(FILE *f)
 		"  --console virtio  a virtio console (Linux hvc0) on stdin/stdout; the UART\n"
 		"                    keeps its output but gets no input\n"
 		"  --rng             virtio-rng fed by getrandom(2)\n"
+		"  --net tap=NAME[,mac=MAC]\n"
+		"                    virtio-net on tap device NAME (created if missing; no\n"
+		"                    offloads); MAC default: 52:54:00 + a hash of NAME\n"
 		"  --balloon         virtio-balloon (inflate/deflate, statistics, free page\n"
 		"                    reporting, deflate-on-OOM); driven by 'vessel balloon'\n"
 		"  --virtio-transport pci|mmio\n"
@@ -121,6 +124,24 @@ static int parse_disk(char *arg, struct vm_virtio_config *v)
 	return 0;
 }
 
+/* --net tap=NAME[,mac=MAC] */
+static int parse_net(char *arg, struct vm_virtio_config *v)
+{
+	char *comma = strchr(arg, ',');
+
+	if (strncmp(arg, "tap=", 4) || arg[4] == '\0' || arg[4] == ',' ||
+	    (comma && strncmp(comma, ",mac=", 5))) {
+		fprintf(stderr, "vessel: --net '%s': expected tap=NAME or tap=NAME,mac=MAC\n", arg);
+		return -1;
+	}
+	if (comma) {
+		*comma = '\0';
+		v->net_mac = comma + 5;
+	}
+	v->net_tap = arg + 4;
+	return 0;
+}
+
 /* Block the stop signals in every thread and read them through a signalfd instead. */
 static int stop_signals_fd(void)
 {
@@ -167,6 +188,7 @@ int cmd_run(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'D' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'R' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "balloon", no_argument, NULL, 'B' },
 		{ "virtio-transport", required_argument, NULL, 'T' },
 		{ "name", required_argument, NULL, 'N' },
@@ -224,6 +246,10 @@ int cmd_run(int argc, char **argv)
 			cfg.virtio.console = !strcmp(optarg, "virtio");
 			break;
 		case 'R': cfg.virtio.rng = true; break;
+		case 'n':
+			if (parse_net(optarg, &cfg.virtio))
+				return CLI_EXIT_USAGE;
+			break;
 		case 'B': cfg.virtio.balloon = true; break;
 		case 'T':
 			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio")) {

@@ -15,6 +15,7 @@
 #include "dev/virtio/blk.h"
 #include "dev/virtio/console.h"
 #include "dev/virtio/device.h"
+#include "dev/virtio/net.h"
 #include "dev/virtio/rng.h"
 #include "dev/virtio/transport/mmio.h"
 #include "dev/virtio/transport/pci.h"
@@ -22,7 +23,7 @@
 
 #define VM_VIRTIO_MAX (VM_MAX_DISKS + 4)
 
-enum vm_virtio_kind { VV_BLK, VV_CONSOLE, VV_RNG, VV_BALLOON };
+enum vm_virtio_kind { VV_BLK, VV_CONSOLE, VV_RNG, VV_BALLOON, VV_NET };
 
 struct vm_virtio_slot {
 	enum vm_virtio_kind kind;
@@ -131,6 +132,19 @@ static int vm_virtio_add_balloon(struct vm *vm, struct vm_virtio *v)
 	return 0;
 }
 
+static int vm_virtio_add_net(struct vm *vm, struct vm_virtio *v, struct verr *err)
+{
+	struct vm_virtio_slot *s = &v->slots[v->nr];
+	struct virtio_net *n;
+	int ret = virtio_net_create(vm->mem, vm->cfg.virtio.net_tap, vm->cfg.virtio.net_mac, &n, err);
+
+	if (ret)
+		return ret;
+	*s = (struct vm_virtio_slot){ .kind = VV_NET, .obj = n, .dev = virtio_net_dev(n) };
+	v->nr++;
+	return 0;
+}
+
 struct virtio_balloon *vm_virtio_balloon(struct vm *vm)
 {
 	return vm->virtio ? vm->virtio->balloon : NULL;
@@ -146,8 +160,6 @@ int vm_virtio_create(struct vm *vm, struct verr *err)
 		return 0;
 	if (c->nr_disks > VM_MAX_DISKS)
 		return verr_set(err, E2BIG, "at most %d disks", VM_MAX_DISKS);
-	if (c->net_tap)
-		return verr_set(err, ENOTSUP, "--net: not available yet");
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -168,6 +180,8 @@ int vm_virtio_create(struct vm *vm, struct verr *err)
 		ret = vm_virtio_add_rng(vm, v);
 	if (!ret && c->balloon)
 		ret = vm_virtio_add_balloon(vm, v);
+	if (!ret && c->net_tap)
+		ret = vm_virtio_add_net(vm, v, err);
 	if (ret)
 		return err->errnum ? ret : verr_set(err, -ret, "cannot create virtio devices: %s",
 						    strerror(-ret));
@@ -179,11 +193,13 @@ int vm_virtio_create(struct vm *vm, struct verr *err)
 					strerror(-ret));
 	}
 	for (unsigned i = 0; i < v->nr; i++) {
-		if (v->slots[i].kind != VV_CONSOLE)
-			continue;
-		ret = virtio_console_start(v->slots[i].obj);
+		if (v->slots[i].kind == VV_CONSOLE)
+			ret = virtio_console_start(v->slots[i].obj);
+		else if (v->slots[i].kind == VV_NET)
+			ret = virtio_net_start(v->slots[i].obj);
 		if (ret)
-			return verr_set(err, -ret, "cannot start the virtio console: %s", strerror(-ret));
+			return verr_set(err, -ret, "cannot start virtio-%s: %s",
+					v->slots[i].dev->ops->name, strerror(-ret));
 	}
 	return 0;
 }
@@ -204,6 +220,7 @@ void vm_virtio_destroy(struct vm *vm)
 		case VV_CONSOLE: virtio_console_destroy(s->obj); break;
 		case VV_RNG: virtio_rng_destroy(s->obj); break;
 		case VV_BALLOON: virtio_balloon_destroy(s->obj); break;
+		case VV_NET: virtio_net_destroy(s->obj); break;
 		}
 	}
 	pci_bus_destroy(v->pci);

@@ -15,7 +15,9 @@
 #     150 MiB although the guest wrote 200 MiB. (With Linux, the freed pages
 #     are reported before the balloon can take them, so the RSS drop of
 #     inflation alone is checked with the test guest: virtio-kvm-balloon.)
-#   linux-web: SKIP until virtio-net exists.
+#   linux-web: in a network namespace made here, two VMs on tap devices
+#     each serve their own page with busybox httpd; the host fetches both
+#     and prints requests per second.
 # Prints PASS/FAIL/SKIP lines; always exits 0. Logs: build/check-logs/virtio-linux-*.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
@@ -24,11 +26,10 @@ VESSEL=${VESSEL:-build/vessel}
 KERNEL=build/linux/vmlinuz
 INITRD=build/linux/initramfs.img
 LOGS=build/check-logs
-NAMES="linux-ext4-qcow2 linux-balloon"
+NAMES="linux-ext4-qcow2 linux-balloon linux-web"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$LOGS"
-echo "SKIP virtio-linux-web: virtio-net (--net tap=) is not implemented yet"
 
 skip_all() {
 	for n in $NAMES; do echo "SKIP virtio-linux-$n: $1"; done
@@ -46,7 +47,7 @@ linux_run() {
 	fifo=$(mktemp -u "$WORK/in.XXXXXX")
 	mkfifo "$fifo"
 	: >"$log"
-	timeout -k 5 300 "$VESSEL" run --engine soft --kernel "$KERNEL" --initrd "$INITRD" "$@" \
+	$NETNS_EXEC timeout -k 5 300 "$VESSEL" run --engine soft --kernel "$KERNEL" --initrd "$INITRD" "$@" \
 		<"$fifo" >>"$log" 2>&1 &
 	pid=$!
 	exec {fd}>"$fifo"
@@ -62,6 +63,7 @@ linux_run() {
 	rc=$?
 }
 
+NETNS_EXEC=""
 CMDLINE="console=ttyS0 rdinit=/bin/sh quiet"
 PRELUDE='mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 modprobe virtio_pci'
@@ -171,5 +173,60 @@ if [ -z "$why" ]; then
 	echo "PASS virtio-linux-balloon (inflated $inflated pages, reported $((reported >> 20)) MiB, RSS ${rss0} -> ${rss1} kB)"
 else
 	echo "FAIL virtio-linux-balloon: ${why#; } (log $log)"
+fi
+# --- web hosting: two VMs, two taps, one namespace
+ns="vessel-web-$$"
+if ! ip netns add "$ns" 2>"$WORK/ns.err"; then
+	echo "SKIP virtio-linux-web: cannot create a network namespace: $(cat "$WORK/ns.err")"
+	exit 0
+fi
+ip -n "$ns" link set lo up
+for n in 1 2; do
+	ip -n "$ns" tuntap add dev "vtap$n" mode tap
+	ip -n "$ns" addr add "10.0.$n.1/24" dev "vtap$n"
+	ip -n "$ns" link set "vtap$n" up
+	cat >"$WORK/web$n.sh" <<EOS
+$PRELUDE
+modprobe virtio_net
+ip link set eth0 up && ip addr add 10.0.$n.2/24 dev eth0
+mkdir -p /www && echo "page of tenant $n" >/www/index.html
+httpd -h /www -p 80 && echo "VT serving"
+sleep 120
+poweroff -f
+EOS
+done
+NETNS_EXEC="ip netns exec $ns"
+linux_run "$LOGS/virtio-linux-web1.log" "$WORK/web1.sh" --mem 256M --net tap=vtap1 --cmdline "$CMDLINE" &
+r1=$!
+linux_run "$LOGS/virtio-linux-web2.log" "$WORK/web2.sh" --mem 256M --net tap=vtap2,mac=52:54:00:00:00:02 --cmdline "$CMDLINE" &
+r2=$!
+NETNS_EXEC=""
+for _ in $(seq 1 1200); do
+	grep -q "^VT serving" "$LOGS/virtio-linux-web1.log" 2>/dev/null &&
+		grep -q "^VT serving" "$LOGS/virtio-linux-web2.log" 2>/dev/null && break
+	sleep 0.1
+done
+why=""
+for n in 1 2; do
+	got=$(ip netns exec "$ns" curl -s -m 20 "http://10.0.$n.2/" 2>&1)
+	[ "$got" = "page of tenant $n" ] || why="$why; VM $n answered '$got'"
+done
+rps=""
+if [ -z "$why" ]; then
+	t0=$(date +%s%N)
+	for _ in $(seq 1 50); do
+		ip netns exec "$ns" curl -s -m 20 -o /dev/null -o /dev/null "http://10.0.1.2/" "http://10.0.2.2/" ||
+			why="$why; a request failed"
+	done
+	t1=$(date +%s%N)
+	rps=$((100 * 1000000000 / (t1 - t0)))
+fi
+pkill -f -- "tap=vtap[12]" 2>/dev/null
+wait "$r1" "$r2" 2>/dev/null
+ip netns del "$ns"
+if [ -z "$why" ]; then
+	echo "PASS virtio-linux-web (2 tenants, $rps requests/s through curl)"
+else
+	echo "FAIL virtio-linux-web: ${why#; } (logs $LOGS/virtio-linux-web*.log)"
 fi
 exit 0
