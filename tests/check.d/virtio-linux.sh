@@ -213,13 +213,15 @@ for n in 1 2; do
 done
 rps=""
 if [ -z "$why" ]; then
+	urls=$(for _ in $(seq 1 100); do printf 'http://10.0.1.2/ http://10.0.2.2/ '; done)
 	t0=$(date +%s%N)
-	for _ in $(seq 1 50); do
-		ip netns exec "$ns" curl -s -m 20 -o /dev/null -o /dev/null "http://10.0.1.2/" "http://10.0.2.2/" ||
-			why="$why; a request failed"
-	done
+	# One curl process for all 200 requests: the figure is the VMs', not curl's start-up.
+	# shellcheck disable=SC2086
+	ip netns exec "$ns" curl -s -m 60 -o /dev/null -w '%{http_code}\n' $urls >"$WORK/codes" ||
+		why="$why; curl failed"
 	t1=$(date +%s%N)
-	rps=$((100 * 1000000000 / (t1 - t0)))
+	[ "$(grep -c '^200$' "$WORK/codes")" -eq 200 ] || why="$why; not every request got 200"
+	rps=$((200 * 1000000000 / (t1 - t0)))
 fi
 pkill -f -- "tap=vtap[12]" 2>/dev/null
 wait "$r1" "$r2" 2>/dev/null
