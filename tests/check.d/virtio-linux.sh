@@ -41,6 +41,7 @@ command -v qemu-img >/dev/null || skip_all "qemu-img is not installed (Debian pa
 command -v mkfs.ext4 >/dev/null || skip_all "mkfs.ext4 is not installed (Debian package e2fsprogs)"
 
 # linux_run LOG SCRIPT VESSEL-ARGS...: boot, feed SCRIPT at the shell prompt, wait (status in $rc).
+# LOG.pid gets the PID of the timeout(1) process whose child is vessel.
 linux_run() {
 	local log=$1 script=$2 fifo pid
 	shift 2
@@ -50,6 +51,7 @@ linux_run() {
 	$NETNS_EXEC timeout -k 5 300 "$VESSEL" run --engine soft --kernel "$KERNEL" --initrd "$INITRD" "$@" \
 		<"$fifo" >>"$log" 2>&1 &
 	pid=$!
+	echo "$pid" >"$log.pid"
 	exec {fd}>"$fifo"
 	for _ in $(seq 1 1200); do
 		grep -q "can't access tty" "$log" && break
@@ -138,6 +140,7 @@ EOS
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
 log="$LOGS/virtio-linux-balloon.log"
 : >"$log" # before the runner starts: the loop below must not see an old log
+rm -f "$log.pid"
 linux_run "$log" "$WORK/balloon.sh" --name "$name" --mem 512M --balloon --cmdline "$CMDLINE" &
 runner=$!
 rss0="" rss1="" why=""
@@ -146,7 +149,7 @@ for _ in $(seq 1 1200); do
 	kill -0 "$runner" 2>/dev/null || break
 	sleep 0.1
 done
-pid=$(pgrep -f -n -- "^$VESSEL run .*--name $name")
+pid=$(pgrep -P "$(cat "$log.pid" 2>/dev/null || echo 0)")
 if [ -n "$pid" ] && grep -q "^VT filled" "$log"; then
 	sleep 0.5
 	rss0=$(rss_kb "$pid")
@@ -223,7 +226,7 @@ if [ -z "$why" ]; then
 	[ "$(grep -c '^200$' "$WORK/codes")" -eq 200 ] || why="$why; not every request got 200"
 	rps=$((200 * 1000000000 / (t1 - t0)))
 fi
-pkill -f -- "tap=vtap[12]" 2>/dev/null
+kill "$(cat "$LOGS/virtio-linux-web1.log.pid")" "$(cat "$LOGS/virtio-linux-web2.log.pid")" 2>/dev/null
 wait "$r1" "$r2" 2>/dev/null
 ip netns del "$ns"
 if [ -z "$why" ]; then
