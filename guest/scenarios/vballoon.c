@@ -53,7 +53,7 @@ static __user_text void vb_check_task(uint64_t arg)
 
 static int vb_task(void (*fn)(uint64_t))
 {
-	struct task t = { .entry = fn, .arg = (uint64_t)&vb_args };
+	struct task t = {.entry = fn, .arg = (uint64_t)&vb_args};
 
 	if (task_run(&t) < 0) {
 		kprintf("testguest: vballoon: task killed by vector %lu at 0x%lx\n", t.fault.vector,
@@ -71,11 +71,14 @@ static int vb_send(struct vio_queue *vq, uint64_t nchunks, uint32_t *pfns)
 	for (uint64_t c = 0; c < nchunks; c++) {
 		for (uint64_t pg = 0; pg < HUGE_PAGE_SIZE / PAGE_SIZE; pg++) {
 			pfns[n++] = (uint32_t)((vb_frames[c] >> 12) + pg);
-			if (n < VB_PFNS_PER_BUF && !(c + 1 == nchunks && pg + 1 == HUGE_PAGE_SIZE / PAGE_SIZE))
+			if (n < VB_PFNS_PER_BUF &&
+			    !(c + 1 == nchunks && pg + 1 == HUGE_PAGE_SIZE / PAGE_SIZE))
 				continue;
-			if (vio_submit(vq, &(struct vio_buf){ (uint64_t)pfns, (uint32_t)(4 * n), 0 }, 1) < 0 ||
+			if (vio_submit(vq, &(struct vio_buf){(uint64_t)pfns, (uint32_t)(4 * n), 0},
+				       1) < 0 ||
 			    vio_wait(vq, 10000000) < 0) {
-				kprintf("testguest: vballoon: queue %u did not complete\n", vq->index);
+				kprintf("testguest: vballoon: queue %u did not complete\n",
+					vq->index);
 				return -1;
 			}
 			total += n;
@@ -112,12 +115,13 @@ static int vballoon_run(const struct guest *g)
 	vio_driver_ok(&d);
 	for (uint64_t c = 0; c < nchunks; c++) {
 		vb_frames[c] = frame_alloc_2m();
-		if (!vb_frames[c] || paging_map_2m(VB_BASE + (c << 21), vb_frames[c], PTE_W | PTE_U) < 0)
+		if (!vb_frames[c] ||
+		    paging_map_2m(VB_BASE + (c << 21), vb_frames[c], PTE_W | PTE_U) < 0)
 			return GUEST_EXIT_USAGE;
 	}
 	if (ticker_start(&tk, VB_HZ) < 0)
 		return GUEST_EXIT_FAIL;
-	vb_args = (struct vb_args){ .base = VB_BASE, .bytes = nchunks << 21 };
+	vb_args = (struct vb_args){.base = VB_BASE, .bytes = nchunks << 21};
 	if (vb_task(vb_fill_task) < 0)
 		return GUEST_EXIT_FAIL;
 	kprintf("testguest: vballoon: filled %lu MiB\n", nchunks * 2);
@@ -133,7 +137,8 @@ static int vballoon_run(const struct guest *g)
 	mmio_write32(d.base + 0x100 + VB_CFG_ACTUAL, 0);
 	if (vb_task(vb_check_task) < 0)
 		return GUEST_EXIT_FAIL;
-	kprintf("testguest: vballoon: deflated, %lu nonzero words in reused pages\n", vb_args.nonzero);
+	kprintf("testguest: vballoon: deflated, %lu nonzero words in reused pages\n",
+		vb_args.nonzero);
 	if (vb_args.nonzero)
 		return GUEST_EXIT_FAIL;
 	/* The pages are usable again. */

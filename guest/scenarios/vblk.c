@@ -37,9 +37,9 @@ struct blk_io {
 static int blk_rq(struct blk_io *io, uint32_t type, uint64_t sector)
 {
 	struct vio_buf b[3] = {
-		{ (uint64_t)io->hdr, sizeof(*io->hdr), 0 },
-		{ (uint64_t)io->data, SECTOR, type == BLK_T_IN },
-		{ (uint64_t)io->status, 1, 1 },
+		{(uint64_t)io->hdr, sizeof(*io->hdr), 0},
+		{(uint64_t)io->data, SECTOR, type == BLK_T_IN},
+		{(uint64_t)io->status, 1, 1},
 	};
 	int64_t len;
 
@@ -97,7 +97,8 @@ static int vblk_run(const struct guest *g)
 	kprintf("testguest: vblk: capacity %lu sectors, features 0x%lx, ro %u\n", cap, d.features,
 		(unsigned)!!(d.features & BLK_F_RO));
 	if (sector >= cap) {
-		kprintf("testguest: vblk: sector=%lu is past the disk (%lu sectors)\n", sector, cap);
+		kprintf("testguest: vblk: sector=%lu is past the disk (%lu sectors)\n", sector,
+			cap);
 		return GUEST_EXIT_USAGE;
 	}
 	if ((st = blk_rq(&io, BLK_T_IN, 0)) != BLK_S_OK) {
@@ -117,7 +118,8 @@ static int vblk_run(const struct guest *g)
 	st = blk_rq(&io, BLK_T_OUT, sector);
 	if (ro) {
 		if (!(d.features & BLK_F_RO) || st != BLK_S_IOERR) {
-			kprintf("testguest: vblk: read-only disk: RO feature %u, write status %d (want IOERR)\n",
+			kprintf("testguest: vblk: read-only disk: RO feature %u, write status %d "
+				"(want IOERR)\n",
 				(unsigned)!!(d.features & BLK_F_RO), st);
 			return GUEST_EXIT_FAIL;
 		}
@@ -144,6 +146,7 @@ static int vblk_run(const struct guest *g)
 
 const struct scenario scenario_vblk = {
 	.name = "vblk",
-	.summary = "virtio-blk: sector 0 checksum, pattern write/read at sector=N, ro=1 refuses writes",
+	.summary = "virtio-blk: sector 0 checksum, pattern write/read at sector=N, ro=1 refuses "
+		   "writes",
 	.run = vblk_run,
 };

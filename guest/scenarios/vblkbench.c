@@ -34,9 +34,9 @@ struct bb {
 static int bb_rq(struct bb *b, uint32_t type, uint64_t block)
 {
 	struct vio_buf v[3] = {
-		{ (uint64_t)b->hdr, sizeof(*b->hdr), 0 },
-		{ (uint64_t)b->data, BB_BLOCK, type == 0 },
-		{ (uint64_t)b->status, 1, 1 },
+		{(uint64_t)b->hdr, sizeof(*b->hdr), 0},
+		{(uint64_t)b->data, BB_BLOCK, type == 0},
+		{(uint64_t)b->status, 1, 1},
 	};
 
 	b->hdr->type = type;
@@ -50,7 +50,7 @@ static int bb_rq(struct bb *b, uint32_t type, uint64_t block)
 
 static int vblkbench_run(const struct guest *g)
 {
-	static const char *const names[] = { "seq-read", "seq-write", "rand-read", "rand-write" };
+	static const char *const names[] = {"seq-read", "seq-write", "rand-read", "rand-write"};
 	struct time_calib cal;
 	struct vio_dev d;
 	struct bb b;
@@ -90,13 +90,15 @@ static int vblkbench_run(const struct guest *g)
 			if (type)
 				*(volatile uint64_t *)b.data = blk ^ 0x5eed;
 			if (bb_rq(&b, type, blk) != 0) {
-				kprintf("testguest: vblkbench: %s request %lu failed\n", names[mode], i);
+				kprintf("testguest: vblkbench: %s request %lu failed\n",
+					names[mode], i);
 				return GUEST_EXIT_FAIL;
 			}
 		}
 		ms = muldiv64(rdtsc() - t0, 1000, cal.tsc_hz);
-		kprintf("testguest: vblkbench: %s %lu req, %lu ms, %lu IOPS, %lu KiB/s\n", names[mode],
-			count, ms, ms ? count * 1000 / ms : 0, ms ? count * 4 * 1000 / ms : 0);
+		kprintf("testguest: vblkbench: %s %lu req, %lu ms, %lu IOPS, %lu KiB/s\n",
+			names[mode], count, ms, ms ? count * 1000 / ms : 0,
+			ms ? count * 4 * 1000 / ms : 0);
 	}
 	/* The last block the random writes wrote reads back with its tag. */
 	{
@@ -107,7 +109,8 @@ static int vblkbench_run(const struct guest *g)
 			blk = (seed >> 33) % blocks;
 		}
 		if (bb_rq(&b, 0, blk) != 0 || *(volatile uint64_t *)b.data != (blk ^ 0x5eed)) {
-			kprintf("testguest: vblkbench: block %lu does not hold what was written\n", blk);
+			kprintf("testguest: vblkbench: block %lu does not hold what was written\n",
+				blk);
 			return GUEST_EXIT_FAIL;
 		}
 	}

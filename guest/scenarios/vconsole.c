@@ -33,7 +33,7 @@ static int vconsole_run(const struct guest *g)
 		return GUEST_EXIT_FAIL;
 	vio_driver_ok(&d);
 	memcpy(out, VCONSOLE_LINE, sizeof(VCONSOLE_LINE) - 1);
-	if (vio_submit(&txq, &(struct vio_buf){ frame, sizeof(VCONSOLE_LINE) - 1, 0 }, 1) < 0 ||
+	if (vio_submit(&txq, &(struct vio_buf){frame, sizeof(VCONSOLE_LINE) - 1, 0}, 1) < 0 ||
 	    vio_wait(&txq, 10000000) < 0) {
 		kprintf("testguest: vconsole: transmit did not complete\n");
 		return GUEST_EXIT_FAIL;
@@ -43,7 +43,8 @@ static int vconsole_run(const struct guest *g)
 		return GUEST_EXIT_PASS;
 	/* Collect input until a newline. */
 	while (got < 200 && (got == 0 || in[got - 1] != '\n')) {
-		if (vio_submit(&rxq, &(struct vio_buf){ (uint64_t)in + got, (uint32_t)(200 - got), 1 },
+		if (vio_submit(&rxq,
+			       &(struct vio_buf){(uint64_t)in + got, (uint32_t)(200 - got), 1},
 			       1) < 0)
 			return GUEST_EXIT_FAIL;
 		len = vio_wait(&rxq, 200000000);
@@ -60,6 +61,7 @@ static int vconsole_run(const struct guest *g)
 
 const struct scenario scenario_vconsole = {
 	.name = "vconsole",
-	.summary = "virtio-console: a line out through the transmit queue; rx=1 reads a line of input",
+	.summary =
+		"virtio-console: a line out through the transmit queue; rx=1 reads a line of input",
 	.run = vconsole_run,
 };

@@ -27,10 +27,10 @@ static int vrng_run(const struct guest *g)
 	if (vio_init(&d, 0) < 0 || vio_queue_setup(&d, 0, &q) < 0)
 		return GUEST_EXIT_FAIL;
 	vio_driver_ok(&d);
-	if (vio_submit(&q, &(struct vio_buf){ (uint64_t)a, VRNG_BYTES, 1 }, 1) < 0)
+	if (vio_submit(&q, &(struct vio_buf){(uint64_t)a, VRNG_BYTES, 1}, 1) < 0)
 		return GUEST_EXIT_FAIL;
 	la = vio_wait(&q, 10000000);
-	if (vio_submit(&q, &(struct vio_buf){ (uint64_t)b, VRNG_BYTES, 1 }, 1) < 0)
+	if (vio_submit(&q, &(struct vio_buf){(uint64_t)b, VRNG_BYTES, 1}, 1) < 0)
 		return GUEST_EXIT_FAIL;
 	lb = vio_wait(&q, 10000000);
 	memset(zero, 0, sizeof(zero));

@@ -54,7 +54,8 @@ int vio_find(uint32_t device_id, unsigned nth, struct vio_dev *d)
 	for (unsigned i = 0; i < VIO_MMIO_SLOTS; i++) {
 		uint64_t base = VIO_MMIO_BASE + i * VIO_MMIO_SIZE;
 
-		if (mmio_read32(base + R_MAGIC) != 0x74726976u || mmio_read32(base + R_VERSION) != 2)
+		if (mmio_read32(base + R_MAGIC) != 0x74726976u ||
+		    mmio_read32(base + R_VERSION) != 2)
 			continue;
 		if (mmio_read32(base + R_DEVICE_ID) != device_id)
 			continue;
@@ -88,7 +89,8 @@ int vio_init(struct vio_dev *d, uint64_t want)
 	wr(d, R_DRV_FEATURES, (uint32_t)(want >> 32));
 	wr(d, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
 	if (!(rd(d, R_STATUS) & S_FEATURES_OK)) {
-		kprintf("testguest: virtio: device %u refused features 0x%lx\n", d->device_id, want);
+		kprintf("testguest: virtio: device %u refused features 0x%lx\n", d->device_id,
+			want);
 		return -1;
 	}
 	return 0;
@@ -185,7 +187,8 @@ int64_t vio_wait(struct vio_queue *vq, uint64_t spins)
 		uint32_t len = vq->used[1 + 2 * slot + 1];
 
 		vq->last_used++;
-		/* Acknowledge the interrupt status the device raised (the line is unused: we poll). */
+		/* Acknowledge the interrupt status the device raised (the line is unused: we poll).
+		 */
 		wr(vq->dev, R_INT_ACK, rd(vq->dev, R_INT_STATUS));
 		return len;
 	}

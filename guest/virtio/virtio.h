@@ -72,8 +72,6 @@ int64_t vio_wait(struct vio_queue *vq, uint64_t spins);
 /* Whether a completion is ready without waiting. */
 int vio_has_used(struct vio_queue *vq);
 
-
-
 /* FNV-1a 64 of a buffer: the checksum scenarios print for the host to compare. */
 uint64_t vio_fnv1a(const void *buf, uint64_t len);
 #endif

@@ -41,15 +41,17 @@ struct vm_virtio {
 	struct virtio_balloon *balloon; /* also in slots[] */
 };
 
-/* Default transport: PCI for Linux bzImages (stock kernels have no virtio-mmio command line), mmio for ELF. */
+/* Default transport: PCI for Linux bzImages (stock kernels have no virtio-mmio command line), mmio
+ * for ELF. */
 static int vm_virtio_pick_transport(const struct vm_config *c, bool *pci, struct verr *err)
 {
-	uint8_t magic[4] = { 0 };
+	uint8_t magic[4] = {0};
 	int fd;
 
 	if (c->virtio.transport) {
 		if (strcmp(c->virtio.transport, "pci") && strcmp(c->virtio.transport, "mmio"))
-			return verr_set(err, EINVAL, "--virtio-transport '%s': expected pci or mmio",
+			return verr_set(err, EINVAL,
+					"--virtio-transport '%s': expected pci or mmio",
 					c->virtio.transport);
 		*pci = !strcmp(c->virtio.transport, "pci");
 		return 0;
@@ -60,7 +62,10 @@ static int vm_virtio_pick_transport(const struct vm_config *c, bool *pci, struct
 			magic[0] = 0;
 		close(fd);
 	}
-	*pci = memcmp(magic, "\x7f" "ELF", 4) != 0;
+	*pci = memcmp(magic,
+		      "\x7f"
+		      "ELF",
+		      4) != 0;
 	return 0;
 }
 
@@ -86,7 +91,7 @@ static int vm_virtio_add_disk(struct vm *vm, struct vm_virtio *v, const struct v
 
 	if (ret)
 		return ret;
-	*s = (struct vm_virtio_slot){ .kind = VV_BLK, .obj = b, .dev = virtio_blk_dev(b) };
+	*s = (struct vm_virtio_slot){.kind = VV_BLK, .obj = b, .dev = virtio_blk_dev(b)};
 	v->nr++;
 	return 0;
 }
@@ -101,7 +106,7 @@ static int vm_virtio_add_console(struct vm *vm, struct vm_virtio *v)
 	if (ret)
 		return ret;
 	vm->cfg.console_in_fd = -1;
-	*s = (struct vm_virtio_slot){ .kind = VV_CONSOLE, .obj = c, .dev = virtio_console_dev(c) };
+	*s = (struct vm_virtio_slot){.kind = VV_CONSOLE, .obj = c, .dev = virtio_console_dev(c)};
 	v->nr++;
 	return 0;
 }
@@ -114,7 +119,7 @@ static int vm_virtio_add_rng(struct vm *vm, struct vm_virtio *v)
 
 	if (ret)
 		return ret;
-	*s = (struct vm_virtio_slot){ .kind = VV_RNG, .obj = r, .dev = virtio_rng_dev(r) };
+	*s = (struct vm_virtio_slot){.kind = VV_RNG, .obj = r, .dev = virtio_rng_dev(r)};
 	v->nr++;
 	return 0;
 }
@@ -126,8 +131,8 @@ static int vm_virtio_add_balloon(struct vm *vm, struct vm_virtio *v)
 
 	if (ret)
 		return ret;
-	*s = (struct vm_virtio_slot){ .kind = VV_BALLOON, .obj = v->balloon,
-				      .dev = virtio_balloon_dev(v->balloon) };
+	*s = (struct vm_virtio_slot){
+		.kind = VV_BALLOON, .obj = v->balloon, .dev = virtio_balloon_dev(v->balloon)};
 	v->nr++;
 	return 0;
 }
@@ -136,11 +141,12 @@ static int vm_virtio_add_net(struct vm *vm, struct vm_virtio *v, struct verr *er
 {
 	struct vm_virtio_slot *s = &v->slots[v->nr];
 	struct virtio_net *n;
-	int ret = virtio_net_create(vm->mem, vm->cfg.virtio.net_tap, vm->cfg.virtio.net_mac, &n, err);
+	int ret =
+		virtio_net_create(vm->mem, vm->cfg.virtio.net_tap, vm->cfg.virtio.net_mac, &n, err);
 
 	if (ret)
 		return ret;
-	*s = (struct vm_virtio_slot){ .kind = VV_NET, .obj = n, .dev = virtio_net_dev(n) };
+	*s = (struct vm_virtio_slot){.kind = VV_NET, .obj = n, .dev = virtio_net_dev(n)};
 	v->nr++;
 	return 0;
 }
@@ -183,12 +189,14 @@ int vm_virtio_create(struct vm *vm, struct verr *err)
 	if (!ret && c->net_tap)
 		ret = vm_virtio_add_net(vm, v, err);
 	if (ret)
-		return err->errnum ? ret : verr_set(err, -ret, "cannot create virtio devices: %s",
-						    strerror(-ret));
+		return err->errnum ? ret
+				   : verr_set(err, -ret, "cannot create virtio devices: %s",
+					      strerror(-ret));
 	for (unsigned i = 0; i < v->nr; i++) {
 		ret = vm_virtio_attach(vm, v, &v->slots[i]);
 		if (ret)
-			return verr_set(err, -ret, "cannot attach virtio-%s to its %s transport: %s",
+			return verr_set(err, -ret,
+					"cannot attach virtio-%s to its %s transport: %s",
 					v->slots[i].dev->ops->name, v->use_pci ? "PCI" : "MMIO",
 					strerror(-ret));
 	}

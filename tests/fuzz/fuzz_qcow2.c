@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[65536], pat[4096];
 	struct blk_backend *b = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	int fd;
 
 	if (size > FUZZ_MAX_IMAGE)

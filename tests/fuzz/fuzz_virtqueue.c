@@ -82,7 +82,7 @@ static void fuzz_blk(struct gmem *m, uint16_t qsize, uint64_t features)
 	struct blk_backend *be;
 	struct virtio_blk *b;
 	struct virtio_dev *d;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	int fd = memfd_create("fuzz-disk", MFD_CLOEXEC);
 
 	if (fd < 0 || ftruncate(fd, 1 << 20)) {
@@ -128,7 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_queue(m, qsize, ctrl & 8, ctrl & 16);
 	if (gmem_fill(m, 0, 0, WINDOW) || gmem_copy_to(m, 0, data, size < WINDOW ? size : WINDOW))
 		return 0;
-	fuzz_blk(m, qsize, ((ctrl & 8) ? 1ull << VIRTIO_F_EVENT_IDX : 0) |
-				   ((ctrl & 16) ? 1ull << VIRTIO_F_INDIRECT_DESC : 0) | ((ctrl >> 5) & 1));
+	fuzz_blk(m, qsize,
+		 ((ctrl & 8) ? 1ull << VIRTIO_F_EVENT_IDX : 0) |
+			 ((ctrl & 16) ? 1ull << VIRTIO_F_INDIRECT_DESC : 0) | ((ctrl >> 5) & 1));
 	return 0;
 }

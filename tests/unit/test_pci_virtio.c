@@ -81,7 +81,7 @@ static int setup(void **state)
 	memset(&f, 0, sizeof(f));
 	if (gmem_create(4ull << 20, &f.m))
 		return -1;
-	host = (struct dev_host){ .opaque = &f, .mem = f.m, .irq_set = fake_irq, .msi = fake_msi };
+	host = (struct dev_host){.opaque = &f, .mem = f.m, .irq_set = fake_irq, .msi = fake_msi};
 	bus_init(&f.pio, "pio");
 	bus_init(&f.mmio, "mmio");
 	if (pci_bus_create(&f.pio, &f.mmio, &f.pci) || virtio_rng_create(f.m, &f.rng) ||
@@ -111,7 +111,7 @@ static void test_host_bridge_and_empty_slots(void **state)
 
 	assert_int_equal(cfg_rd(f, 0, 0, 4), 0x12378086);
 	assert_int_equal(cfg_rd(f, 0, 0x08, 4) >> 8, 0x060000); /* host bridge class */
-	assert_int_equal(cfg_rd(f, 5, 0, 4), 0xffffffff);      /* nobody home */
+	assert_int_equal(cfg_rd(f, 5, 0, 4), 0xffffffff);	/* nobody home */
 	/* Enable bit clear: nothing is read. */
 	a = 0;
 	assert_true(bus_access(&f->pio, PCI_CONF1_ADDR, &a, 4, true));
@@ -144,7 +144,7 @@ static void test_ids_and_bars(void **state)
 	assert_int_equal(bar0 & (VIRTIO_PCI_BAR0_SIZE - 1), 0);
 	/* Sizing: all-ones reads back the size mask, then the address is restored. */
 	cfg_wr(f, s, PCI_BAR0, 0xffffffff, 4);
-	assert_int_equal(cfg_rd(f, s, PCI_BAR0, 4), (uint32_t)~(VIRTIO_PCI_BAR0_SIZE - 1));
+	assert_int_equal(cfg_rd(f, s, PCI_BAR0, 4), (uint32_t) ~(VIRTIO_PCI_BAR0_SIZE - 1));
 	cfg_wr(f, s, PCI_BAR0, bar0, 4);
 	assert_int_equal(cfg_rd(f, s, PCI_BAR0, 4), bar0);
 	cfg_wr(f, s, PCI_BAR0 + 8, 0xffffffff, 4); /* BAR2 is not implemented */
@@ -187,7 +187,7 @@ static void test_capabilities(void **state)
 		} else if (id == PCI_CAP_ID_MSIX) {
 			seen |= 1u << 8;
 			assert_int_equal(cfg_rd(f, s, off + 2, 2) & 0x7ff, 1); /* 2 vectors */
-			assert_int_equal(cfg_rd(f, s, off + 4, 4), 1);        /* table: BAR1 + 0 */
+			assert_int_equal(cfg_rd(f, s, off + 4, 4), 1);	       /* table: BAR1 + 0 */
 			assert_int_equal(cfg_rd(f, s, off + 8, 4), VIRTIO_PCI_MSIX_PBA | 1);
 		}
 		off = cfg_rd(f, s, off + 1, 1);
@@ -221,7 +221,7 @@ static unsigned msix_cap(struct fix *f)
 static void start_rng(struct fix *f)
 {
 	uint64_t c = f->bar0 + VIRTIO_PCI_COMMON;
-	struct vring_desc d = { BUF, 16, VRING_DESC_F_WRITE, 0 };
+	struct vring_desc d = {BUF, 16, VRING_DESC_F_WRITE, 0};
 	uint16_t one = 1, zero = 0;
 
 	bar_wr(f, c + VPCI_STATUS, 0, 1);
@@ -230,7 +230,8 @@ static void start_rng(struct fix *f)
 	assert_true(bar_rd(f, c + VPCI_DF, 4) & 1);
 	bar_wr(f, c + VPCI_GFSELECT, 1, 4);
 	bar_wr(f, c + VPCI_GF, 1, 4);
-	bar_wr(f, c + VPCI_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK, 1);
+	bar_wr(f, c + VPCI_STATUS,
+	       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK, 1);
 	assert_true(bar_rd(f, c + VPCI_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
 	assert_int_equal(bar_rd(f, c + VPCI_NUMQ, 2), 1);
 	bar_wr(f, c + VPCI_Q_SELECT, 0, 2);

@@ -82,8 +82,8 @@ static void test_raw_read_write_discard(void **state)
 {
 	struct fix *f = *state;
 	struct blk_backend *b;
-	struct verr err = { 0 };
-	uint8_t buf[8192], zero[4096] = { 0 };
+	struct verr err = {0};
+	uint8_t buf[8192], zero[4096] = {0};
 	char copy[160];
 
 	snprintf(copy, sizeof(copy), "%s/raw.img", f->dir);
@@ -118,7 +118,7 @@ static void test_qcow2_overlay_cow(void **state)
 {
 	struct fix *f = *state;
 	struct blk_backend *b;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint8_t *buf = malloc(f->size), pat[3000];
 	char sum2[160];
 
@@ -126,7 +126,8 @@ static void test_qcow2_overlay_cow(void **state)
 		skip();
 	assert_non_null(buf);
 	assert_int_equal(sh("cd %s && sha256sum base.img > base.sha", f->dir), 0);
-	assert_int_equal(sh("cd %s && qemu-img create -q -f qcow2 -b base.img -F raw ovl.qcow2", f->dir), 0);
+	assert_int_equal(
+		sh("cd %s && qemu-img create -q -f qcow2 -b base.img -F raw ovl.qcow2", f->dir), 0);
 	assert_int_equal(blk_backend_open(f->ovl, false, &b, &err), 0);
 	assert_string_equal(b->ops->name, "qcow2");
 	assert_int_equal(b->size, f->size);
@@ -171,12 +172,15 @@ static void test_qcow2_standalone_and_v2(void **state)
 {
 	struct fix *f = *state;
 	struct blk_backend *b;
-	struct verr err = { 0 };
-	uint8_t buf[4096], zero[4096] = { 0 };
+	struct verr err = {0};
+	uint8_t buf[4096], zero[4096] = {0};
 
 	if (!have_qemu_img())
 		skip();
-	assert_int_equal(sh("cd %s && qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4096 v2.qcow2 1M", f->dir), 0);
+	assert_int_equal(sh("cd %s && qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4096 "
+			    "v2.qcow2 1M",
+			    f->dir),
+			 0);
 	assert_int_equal(sh("cd %s && cp v2.qcow2 v2b.qcow2", f->dir), 0);
 	{
 		char p[160];
@@ -215,7 +219,7 @@ static void poke64(const char *path, off_t off, uint64_t v)
 static void poke32(const char *path, off_t off, uint32_t v)
 {
 	int fd = open(path, O_WRONLY);
-	uint8_t be[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t be[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
 
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite(fd, be, 4, off), 4);
@@ -225,7 +229,7 @@ static void poke32(const char *path, off_t off, uint32_t v)
 static void expect_refused(struct fix *f, const char *what)
 {
 	struct blk_backend *b = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	char p[160];
 
 	snprintf(p, sizeof(p), "%s/bad.qcow2", f->dir);
@@ -244,7 +248,11 @@ static void test_qcow2_corrupt_refused(void **state)
 	if (!have_qemu_img())
 		skip();
 	snprintf(p, sizeof(p), "%s/bad.qcow2", f->dir);
-#define FRESH() assert_int_equal(sh("cd %s && rm -f bad.qcow2 && qemu-img create -q -f qcow2 bad.qcow2 4M", f->dir), 0)
+#define FRESH()                                                                                    \
+	assert_int_equal(                                                                          \
+		sh("cd %s && rm -f bad.qcow2 && qemu-img create -q -f qcow2 bad.qcow2 4M",         \
+		   f->dir),                                                                        \
+		0)
 	FRESH();
 	poke64(p, 40, 1ull << 40); /* L1 table past the end */
 	expect_refused(f, "L1 table");
@@ -267,10 +275,16 @@ static void test_qcow2_corrupt_refused(void **state)
 	poke32(p, 4, 4);
 	expect_refused(f, "version");
 	/* A compressed cluster. */
-	assert_int_equal(sh("cd %s && rm -f bad.qcow2 && head -c 1048576 base.img > small.raw && qemu-img convert -q -c -O qcow2 small.raw bad.qcow2", f->dir), 0);
+	assert_int_equal(sh("cd %s && rm -f bad.qcow2 && head -c 1048576 base.img > small.raw && "
+			    "qemu-img convert -q -c -O qcow2 small.raw bad.qcow2",
+			    f->dir),
+			 0);
 	expect_refused(f, "compressed");
 	/* A missing backing file. */
-	assert_int_equal(sh("cd %s && rm -f bad.qcow2 && cp base.img gone.img && qemu-img create -q -f qcow2 -b gone.img -F raw bad.qcow2 && rm gone.img", f->dir), 0);
+	assert_int_equal(sh("cd %s && rm -f bad.qcow2 && cp base.img gone.img && qemu-img create "
+			    "-q -f qcow2 -b gone.img -F raw bad.qcow2 && rm gone.img",
+			    f->dir),
+			 0);
 	expect_refused(f, "gone.img");
 #undef FRESH
 }

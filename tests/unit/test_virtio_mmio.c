@@ -46,7 +46,7 @@ static int setup(void **state)
 	struct dev_host host;
 
 	memset(&f, 0, sizeof(f));
-	host = (struct dev_host){ .opaque = &f, .irq_set = fake_irq };
+	host = (struct dev_host){.opaque = &f, .irq_set = fake_irq};
 	if (gmem_create(4ull << 20, &f.m))
 		return -1;
 	host.mem = f.m;
@@ -90,8 +90,8 @@ static void negotiate(struct fix *f)
 	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 0);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					   VIRTIO_STATUS_FEATURES_OK);
+	wr(f, VIRTIO_MMIO_STATUS,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
 	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
 	wr(f, VIRTIO_MMIO_QUEUE_NUM, 8);
@@ -101,13 +101,14 @@ static void negotiate(struct fix *f)
 	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
 	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
 	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 1);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	wr(f, VIRTIO_MMIO_STATUS,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+		   VIRTIO_STATUS_DRIVER_OK);
 }
 
 static void offer_chain(struct fix *f, uint16_t flags, uint16_t next, uint16_t idx)
 {
-	struct vring_desc d = { BUF, 32, flags, next };
+	struct vring_desc d = {BUF, 32, flags, next};
 	uint16_t head = 0;
 
 	assert_int_equal(gmem_copy_to(f->m, DESC, &d, sizeof(d)), 0);
@@ -145,13 +146,13 @@ static void test_features_ok_needs_version_1(void **state)
 	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 0);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					   VIRTIO_STATUS_FEATURES_OK);
+	wr(f, VIRTIO_MMIO_STATUS,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	assert_false(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
 	/* Features the device does not offer are refused too. */
 	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1 | (1u << 30));
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					   VIRTIO_STATUS_FEATURES_OK);
+	wr(f, VIRTIO_MMIO_STATUS,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	assert_false(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
 }
 
@@ -188,7 +189,8 @@ static void test_malformed_queue_needs_reset(void **state)
 	uint64_t before = d->nr_malformed;
 
 	negotiate(f);
-	offer_chain(f, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0, 1); /* descriptor 0 -> 0: a loop */
+	offer_chain(f, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0,
+		    1); /* descriptor 0 -> 0: a loop */
 	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_true(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_ISR_CONFIG);

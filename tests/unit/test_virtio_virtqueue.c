@@ -47,7 +47,7 @@ static int teardown(void **state)
 static void put_desc(struct fix *f, uint64_t table, unsigned i, uint64_t addr, uint32_t len,
 		     uint16_t flags, uint16_t next)
 {
-	struct vring_desc d = { addr, len, flags, next };
+	struct vring_desc d = {addr, len, flags, next};
 
 	assert_int_equal(gmem_copy_to(f->m, table + 16 * i, &d, sizeof(d)), 0);
 }
@@ -83,7 +83,7 @@ static void enable(struct fix *f, bool event_idx, bool indirect)
 static void test_chain_pop_push(void **state)
 {
 	struct fix *f = *state;
-	uint8_t hdr[16] = { 1, 2, 3 };
+	uint8_t hdr[16] = {1, 2, 3};
 	uint32_t id, len;
 
 	enable(f, false, false);
@@ -233,13 +233,17 @@ static void test_enable_checks(void **state)
 {
 	struct fix *f = *state;
 
-	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, DESC + 8, AVAIL, USED, false, false), -EINVAL);
-	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, DESC, AVAIL + 1, USED, false, false), -EINVAL);
-	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, DESC, AVAIL, USED + 2, false, false), -EINVAL);
+	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, DESC + 8, AVAIL, USED, false, false),
+			 -EINVAL);
+	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, DESC, AVAIL + 1, USED, false, false),
+			 -EINVAL);
+	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, DESC, AVAIL, USED + 2, false, false),
+			 -EINVAL);
 	assert_int_equal(vq_enable(&f->vq, f->m, 6, DESC, AVAIL, USED, false, false), -EINVAL);
 	assert_int_equal(vq_enable(&f->vq, f->m, 0, DESC, AVAIL, USED, false, false), -EINVAL);
-	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, (4ull << 20) - 64, AVAIL, USED, false, false),
-			 -EINVAL);
+	assert_int_equal(
+		vq_enable(&f->vq, f->m, QSIZE, (4ull << 20) - 64, AVAIL, USED, false, false),
+		-EINVAL);
 	assert_int_equal(vq_enable(&f->vq, f->m, QSIZE, DESC, AVAIL, USED, false, false), 0);
 }
 
@@ -273,7 +277,7 @@ static void test_event_idx(void **state)
 	}
 	assert_int_equal(vq_pop(&f->vq, &f->e), 0);
 	assert_int_equal(get16(f, avail_event), 3);
-	vq_push(&f->vq, 0, 8); /* used 1 */
+	vq_push(&f->vq, 0, 8);		       /* used 1 */
 	assert_true(vq_should_notify(&f->vq)); /* the first always */
 	put16(f, used_event, 1);
 	vq_push(&f->vq, 0, 8); /* used 2: crossed used_event 1 */

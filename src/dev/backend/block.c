@@ -10,7 +10,7 @@
 
 int blk_backend_open(const char *path, bool ro, struct blk_backend **out, struct verr *err)
 {
-	uint8_t magic[4] = { 0 };
+	uint8_t magic[4] = {0};
 	int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	ssize_t n;
 

@@ -39,8 +39,8 @@ struct blk_backend {
  * Open `path` (read-only when ro) as raw or qcow2. A corrupt or
  * unsupported image fails with err naming the file and the problem.
  */
-int blk_backend_open(const char *path, bool ro, struct blk_backend **out, struct verr *err)
-	MUST_CHECK;
+int blk_backend_open(const char *path, bool ro, struct blk_backend **out,
+		     struct verr *err) MUST_CHECK;
 /* Raw view of an open fd (the fd is owned by the backend afterwards). */
 int raw_backend_open_fd(int fd, const char *name, bool ro, struct blk_backend **out,
 			struct verr *err) MUST_CHECK;

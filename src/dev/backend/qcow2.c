@@ -95,7 +95,8 @@ static int q_pwrite(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(q->fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
+		ssize_t n =
+			pwrite(q->fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -223,7 +224,8 @@ static int q_refcount_set(struct qcow2 *q, uint64_t cluster, uint16_t value, uns
 		return -ENOSPC; /* growing the refcount table is not supported */
 	block = q->rt[rti] & RT_OFFSET_MASK;
 	if (!block) {
-		/* A new refcount block at the end of the file; it counts itself when it covers itself. */
+		/* A new refcount block at the end of the file; it counts itself when it covers
+		 * itself. */
 		block = q->file_end;
 		q->file_end += q->cluster_size;
 		ret = q_write_zero_cluster(q, block);
@@ -370,12 +372,18 @@ static int q_read_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, 
 		if (type == EXT_END)
 			return 0;
 		if (len > end - p - 8)
-			return verr_set(err, EINVAL, "disk '%s': qcow2 header extension 0x%x overruns the header cluster",
+			return verr_set(err, EINVAL,
+					"disk '%s': qcow2 header extension 0x%x overruns the "
+					"header cluster",
 					q->name, type);
 		if (type == EXT_ENCRYPTION)
-			return verr_set(err, ENOTSUP, "disk '%s': encrypted qcow2 images are not supported", q->name);
+			return verr_set(err, ENOTSUP,
+					"disk '%s': encrypted qcow2 images are not supported",
+					q->name);
 		if (type == EXT_DATA_FILE)
-			return verr_set(err, ENOTSUP, "disk '%s': qcow2 external data files are not supported", q->name);
+			return verr_set(err, ENOTSUP,
+					"disk '%s': qcow2 external data files are not supported",
+					q->name);
 		if (type == EXT_BACKING_FORMAT) {
 			size_t n = MIN((size_t)len, fmt_len - 1);
 
@@ -432,7 +440,8 @@ static int q_check_tables(struct qcow2 *q, uint64_t file_size, struct verr *err)
 		if (!l2_off)
 			continue;
 		if (!q_table_ok(q, l2_off, q->cluster_size, file_size)) {
-			ret = verr_set(err, EINVAL, "disk '%s': L1 entry %u points outside the image (0x%llx)",
+			ret = verr_set(err, EINVAL,
+				       "disk '%s': L1 entry %u points outside the image (0x%llx)",
 				       q->name, i, (unsigned long long)l2_off);
 			goto out;
 		}
@@ -441,7 +450,9 @@ static int q_check_tables(struct qcow2 *q, uint64_t file_size, struct verr *err)
 	qsort(meta, n, sizeof(*meta), cmp_u64);
 	for (size_t i = 1; i < n; i++)
 		if (meta[i] == meta[i - 1]) {
-			ret = verr_set(err, EINVAL, "disk '%s': qcow2 metadata tables overlap at 0x%llx (corrupt image)",
+			ret = verr_set(err, EINVAL,
+				       "disk '%s': qcow2 metadata tables overlap at 0x%llx "
+				       "(corrupt image)",
 				       q->name, (unsigned long long)meta[i]);
 			goto out;
 		}
@@ -455,13 +466,19 @@ static int q_check_tables(struct qcow2 *q, uint64_t file_size, struct verr *err)
 			uint64_t e = be64toh(l2[j]), host = e & L2_OFFSET_MASK;
 
 			if (e & L2_COMPRESSED)
-				ret = verr_set(err, ENOTSUP, "disk '%s': compressed clusters are not supported (convert with qemu-img convert -O qcow2)",
+				ret = verr_set(err, ENOTSUP,
+					       "disk '%s': compressed clusters are not supported "
+					       "(convert with qemu-img convert -O qcow2)",
 					       q->name);
 			else if (host && !q_table_ok(q, host, q->cluster_size, file_size))
-				ret = verr_set(err, EINVAL, "disk '%s': L2 entry points outside the image (0x%llx)",
-					       q->name, (unsigned long long)host);
+				ret = verr_set(
+					err, EINVAL,
+					"disk '%s': L2 entry points outside the image (0x%llx)",
+					q->name, (unsigned long long)host);
 			else if (host && q_is_meta(meta, n, host))
-				ret = verr_set(err, EINVAL, "disk '%s': a data cluster overlaps qcow2 metadata at 0x%llx (corrupt image)",
+				ret = verr_set(err, EINVAL,
+					       "disk '%s': a data cluster overlaps qcow2 metadata "
+					       "at 0x%llx (corrupt image)",
 					       q->name, (unsigned long long)host);
 		}
 	}
@@ -476,7 +493,7 @@ static int q_open_backing(struct qcow2 *q, const uint8_t *c, uint64_t boff, uint
 {
 	char path[PATH_MAX], bname[1024];
 	const char *slash = strrchr(q->name, '/');
-	uint8_t magic[4] = { 0 };
+	uint8_t magic[4] = {0};
 	int fd;
 
 	if (depth >= QCOW2_MAX_BACKING_DEPTH)
@@ -485,15 +502,18 @@ static int q_open_backing(struct qcow2 *q, const uint8_t *c, uint64_t boff, uint
 	memcpy(bname, c + boff, blen);
 	bname[blen] = '\0';
 	if (strlen(bname) != blen)
-		return verr_set(err, EINVAL, "disk '%s': backing file name contains a NUL byte", q->name);
+		return verr_set(err, EINVAL, "disk '%s': backing file name contains a NUL byte",
+				q->name);
 	/* A relative name is relative to the overlay's directory, as in QEMU. */
 	if (bname[0] == '/' || !slash)
 		snprintf(path, sizeof(path), "%s", bname);
 	else
 		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - q->name), q->name, bname);
 	if (fmt[0] && strcmp(fmt, "raw") && strcmp(fmt, "qcow2"))
-		return verr_set(err, ENOTSUP, "disk '%s': backing file format '%s' is not supported (raw or qcow2)",
-				q->name, fmt);
+		return verr_set(
+			err, ENOTSUP,
+			"disk '%s': backing file format '%s' is not supported (raw or qcow2)",
+			q->name, fmt);
 	fd = open(path, O_RDONLY | O_CLOEXEC); /* never written */
 	if (fd < 0)
 		return verr_set(err, errno, "disk '%s': backing file '%s': %s", q->name, path,
@@ -563,36 +583,47 @@ static int q_open(int fd, const char *name, bool ro, unsigned depth, struct blk_
 		hlen = get_be32(c + H_HEADER_LENGTH);
 		incompat = get_be64(c + H_INCOMPAT);
 		if (hlen < H_V3_MIN_LENGTH || hlen > q->cluster_size) {
-			ret = verr_set(err, EINVAL, "disk '%s': qcow2 header length %llu invalid", name,
-				       (unsigned long long)hlen);
+			ret = verr_set(err, EINVAL, "disk '%s': qcow2 header length %llu invalid",
+				       name, (unsigned long long)hlen);
 			goto fail;
 		}
 		if (incompat & (INCOMPAT_DIRTY | INCOMPAT_CORRUPT)) {
-			ret = verr_set(err, EINVAL, "disk '%s': qcow2 image is marked %s (repair it with qemu-img check -r all)",
+			ret = verr_set(err, EINVAL,
+				       "disk '%s': qcow2 image is marked %s (repair it with "
+				       "qemu-img check -r all)",
 				       name, incompat & INCOMPAT_CORRUPT ? "corrupt" : "dirty");
 			goto fail;
 		}
 		if (incompat & INCOMPAT_DATA_FILE) {
-			ret = verr_set(err, ENOTSUP, "disk '%s': qcow2 external data files are not supported", name);
+			ret = verr_set(err, ENOTSUP,
+				       "disk '%s': qcow2 external data files are not supported",
+				       name);
 			goto fail;
 		}
 		if (incompat & ~(INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE)) {
-			ret = verr_set(err, ENOTSUP, "disk '%s': qcow2 incompatible features 0x%llx are not supported",
-				       name, (unsigned long long)incompat);
+			ret = verr_set(
+				err, ENOTSUP,
+				"disk '%s': qcow2 incompatible features 0x%llx are not supported",
+				name, (unsigned long long)incompat);
 			goto fail;
 		}
 		if (get_be32(c + H_REFCOUNT_ORDER) != 4) {
-			ret = verr_set(err, ENOTSUP, "disk '%s': qcow2 refcount width %u bits is not supported (16 only)",
+			ret = verr_set(err, ENOTSUP,
+				       "disk '%s': qcow2 refcount width %u bits is not supported "
+				       "(16 only)",
 				       name, 1u << MIN(get_be32(c + H_REFCOUNT_ORDER), 31u));
 			goto fail;
 		}
 	}
 	if (get_be32(c + H_CRYPT)) {
-		ret = verr_set(err, ENOTSUP, "disk '%s': encrypted qcow2 images are not supported", name);
+		ret = verr_set(err, ENOTSUP, "disk '%s': encrypted qcow2 images are not supported",
+			       name);
 		goto fail;
 	}
 	if (get_be32(c + H_NB_SNAPSHOTS) && !ro) {
-		ret = verr_set(err, ENOTSUP, "disk '%s': qcow2 images with internal snapshots can only be used read-only",
+		ret = verr_set(err, ENOTSUP,
+			       "disk '%s': qcow2 images with internal snapshots can only be used "
+			       "read-only",
 			       name);
 		goto fail;
 	}
@@ -607,7 +638,8 @@ static int q_open(int fd, const char *name, bool ro, unsigned depth, struct blk_
 	l1_need = (size + (q->cluster_size * q->l2_entries) - 1) >> (2 * q->cluster_bits - 3);
 	if (q->l1_size < l1_need || 8ull * q->l1_size > QCOW2_MAX_TABLE_BYTES ||
 	    !q_table_ok(q, q->l1_offset, 8ull * q->l1_size, (uint64_t)st.st_size)) {
-		ret = verr_set(err, EINVAL, "disk '%s': qcow2 L1 table (offset 0x%llx, %u entries) is invalid",
+		ret = verr_set(err, EINVAL,
+			       "disk '%s': qcow2 L1 table (offset 0x%llx, %u entries) is invalid",
 			       name, (unsigned long long)q->l1_offset, q->l1_size);
 		goto fail;
 	}
@@ -634,9 +666,12 @@ static int q_open(int fd, const char *name, bool ro, unsigned depth, struct blk_
 	for (uint64_t i = 0; i < q->rt_entries; i++) {
 		q->rt[i] = be64toh(q->rt[i]);
 		if ((q->rt[i] & RT_OFFSET_MASK) &&
-		    !q_table_ok(q, q->rt[i] & RT_OFFSET_MASK, q->cluster_size, (uint64_t)st.st_size)) {
-			ret = verr_set(err, EINVAL, "disk '%s': qcow2 refcount block %llu lies outside the image",
-				       name, (unsigned long long)i);
+		    !q_table_ok(q, q->rt[i] & RT_OFFSET_MASK, q->cluster_size,
+				(uint64_t)st.st_size)) {
+			ret = verr_set(
+				err, EINVAL,
+				"disk '%s': qcow2 refcount block %llu lies outside the image", name,
+				(unsigned long long)i);
 			goto fail;
 		}
 	}
@@ -652,7 +687,8 @@ static int q_open(int fd, const char *name, bool ro, unsigned depth, struct blk_
 	if (boff) {
 		if (blen == 0 || blen > 1023 || boff < hlen || boff > q->cluster_size ||
 		    blen > q->cluster_size - boff) {
-			ret = verr_set(err, EINVAL, "disk '%s': qcow2 backing file name is invalid", name);
+			ret = verr_set(err, EINVAL, "disk '%s': qcow2 backing file name is invalid",
+				       name);
 			goto fail;
 		}
 		ret = q_open_backing(q, c, boff, blen, fmt, depth, err);
@@ -660,7 +696,7 @@ static int q_open(int fd, const char *name, bool ro, unsigned depth, struct blk_
 			goto fail;
 	}
 	q->file_end = ((uint64_t)st.st_size + q->cluster_size - 1) & ~(q->cluster_size - 1);
-	q->b = (struct blk_backend){ .ops = &qcow2_ops, .size = size, .ro = ro };
+	q->b = (struct blk_backend){.ops = &qcow2_ops, .size = size, .ro = ro};
 	free(c);
 	*out = &q->b;
 	return 0;

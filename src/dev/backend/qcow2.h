@@ -23,7 +23,7 @@
 #define QCOW2_MIN_CLUSTER_BITS 9
 #define QCOW2_MAX_CLUSTER_BITS 21
 #define QCOW2_MAX_BACKING_DEPTH 8
-#define QCOW2_MAX_SIZE (1ull << 50)          /* virtual disk size we accept */
-#define QCOW2_MAX_TABLE_BYTES (32ull << 20)  /* L1 or refcount table held in memory */
+#define QCOW2_MAX_SIZE (1ull << 50)	    /* virtual disk size we accept */
+#define QCOW2_MAX_TABLE_BYTES (32ull << 20) /* L1 or refcount table held in memory */
 
 #endif

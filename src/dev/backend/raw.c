@@ -26,7 +26,8 @@ static int raw_read(struct blk_backend *b, uint64_t off, void *buf, size_t len)
 		if (n < 0)
 			return -errno;
 		if (n == 0) {
-			/* Past the end of a file shorter than the disk (cannot happen for raw): zeros. */
+			/* Past the end of a file shorter than the disk (cannot happen for raw):
+			 * zeros. */
 			memset((uint8_t *)buf + done, 0, len - done);
 			break;
 		}
@@ -41,8 +42,8 @@ static int raw_write(struct blk_backend *b, uint64_t off, const void *buf, size_
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(r->fd, (const uint8_t *)buf + done, len - done,
-				   (off_t)(off + done));
+		ssize_t n =
+			pwrite(r->fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -110,7 +111,7 @@ int raw_backend_open_fd(int fd, const char *name, bool ro, struct blk_backend **
 		return -ENOMEM;
 	}
 	r->fd = fd;
-	r->b = (struct blk_backend){ .ops = &raw_ops, .size = (uint64_t)end, .ro = ro };
+	r->b = (struct blk_backend){.ops = &raw_ops, .size = (uint64_t)end, .ro = ro};
 	*out = &r->b;
 	return 0;
 }

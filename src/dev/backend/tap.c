@@ -16,11 +16,13 @@ int tap_open(const char *name, struct verr *err)
 	int fd;
 
 	if (!name || !*name || strlen(name) >= IFNAMSIZ)
-		return verr_set(err, EINVAL, "--net tap='%s': the interface name must be 1 to %d characters",
+		return verr_set(err, EINVAL,
+				"--net tap='%s': the interface name must be 1 to %d characters",
 				name ? name : "", IFNAMSIZ - 1);
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return verr_set(err, errno, "--net tap=%s: /dev/net/tun: %s", name, strerror(errno));
+		return verr_set(err, errno, "--net tap=%s: /dev/net/tun: %s", name,
+				strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);

@@ -79,7 +79,7 @@ int pci_bus_add_bar(struct pci_bus *b, struct pci_dev *d, unsigned n, uint32_t s
 	if (ret)
 		return ret;
 	b->mmio_next = addr + size;
-	d->bars[n] = (struct pci_bar){ .addr = addr, .size = size };
+	d->bars[n] = (struct pci_bar){.addr = addr, .size = size};
 	/* 32-bit, non-prefetchable memory BAR: type bits 0. */
 	cfg_put32(d, PCI_BAR0 + 4 * n, (uint32_t)addr);
 	return 0;

@@ -27,7 +27,7 @@
 #define PCI_MAX_SLOTS 32
 #define PCI_CFG_SIZE 256
 #define PCI_NR_BARS 6
-#define PCI_MMIO_WINDOW 0xE0000000ull /* BARs are placed from here ... */
+#define PCI_MMIO_WINDOW 0xE0000000ull	  /* BARs are placed from here ... */
 #define PCI_MMIO_WINDOW_END 0xFEC00000ull /* ... up to the IOAPIC */
 
 /*
@@ -100,7 +100,8 @@ void pci_bus_destroy(struct pci_bus *b);
 /* Fill the header of a type 0 device. */
 void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_code,
 		  uint8_t revision, uint16_t subsys_vendor, uint16_t subsys_id);
-/* Append a capability (its first two bytes, ID and next, are filled here); returns its offset or -ENOSPC. */
+/* Append a capability (its first two bytes, ID and next, are filled here); returns its offset or
+ * -ENOSPC. */
 int pci_dev_add_cap(struct pci_dev *d, const void *cap, unsigned len) MUST_CHECK;
 /* Put d in the next free slot (1..31). -ENOSPC when full. */
 int pci_bus_add(struct pci_bus *b, struct pci_dev *d) MUST_CHECK;

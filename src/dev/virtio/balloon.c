@@ -55,7 +55,8 @@ static void balloon_pfns(struct virtio_balloon *b, bool inflate)
 
 		if (vq_elem_read(&b->elem, 4 * i, &pfn, 4) != 4)
 			break;
-		host = gmem_ptr(b->dev.mem, (uint64_t)pfn << VIRTIO_BALLOON_PFN_SHIFT, BALLOON_PAGE);
+		host = gmem_ptr(b->dev.mem, (uint64_t)pfn << VIRTIO_BALLOON_PFN_SHIFT,
+				BALLOON_PAGE);
 		if (!host) {
 			virtio_dev_fail(&b->dev, "balloon PFN outside guest RAM");
 			return;

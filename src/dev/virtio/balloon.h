@@ -43,10 +43,10 @@ struct virtio_balloon;
 #define VIRTIO_BALLOON_S_NR 10
 
 struct balloon_info {
-	uint32_t target_pages; /* what the host asked for */
-	uint32_t actual_pages; /* what the driver says it holds */
+	uint32_t target_pages;			 /* what the host asked for */
+	uint32_t actual_pages;			 /* what the driver says it holds */
 	uint64_t inflated_pages, deflated_pages; /* counted from the queues */
-	uint64_t reported_bytes;                 /* free page reporting */
+	uint64_t reported_bytes;		 /* free page reporting */
 	uint64_t stats[VIRTIO_BALLOON_S_NR];
 	uint32_t stats_valid; /* bit per tag the guest reported */
 	uint64_t stats_updates;

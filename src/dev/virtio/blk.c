@@ -51,7 +51,8 @@ static bool blk_range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t b
 	return sector <= size / VIRTIO_BLK_SECTOR && bytes <= size - sector * VIRTIO_BLK_SECTOR;
 }
 
-/* Move the data part of a request: the readable part after the header, or the writable part before the status. */
+/* Move the data part of a request: the readable part after the header, or the writable part before
+ * the status. */
 static uint8_t blk_rw(struct virtio_blk *b, const struct vq_elem *e, bool write, uint64_t sector,
 		      uint64_t *done)
 {
@@ -138,12 +139,8 @@ static uint32_t blk_request(struct virtio_blk *b, const struct vq_elem *e)
 		done = vq_elem_write(e, 0, b->id, MIN(e->in_len - 1, (uint64_t)sizeof(b->id)));
 		status = VIRTIO_BLK_S_OK;
 		break;
-	case VIRTIO_BLK_T_DISCARD:
-		status = blk_discard(b, e);
-		break;
-	default:
-		status = VIRTIO_BLK_S_UNSUPP;
-		break;
+	case VIRTIO_BLK_T_DISCARD: status = blk_discard(b, e); break;
+	default: status = VIRTIO_BLK_S_UNSUPP; break;
 	}
 	if (status == VIRTIO_BLK_S_IOERR)
 		b->errors++;

@@ -121,8 +121,8 @@ static void *console_thread(void *arg)
 
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{ .fd = c->in_fd, .events = POLLIN },
-			{ .fd = c->stop_efd, .events = POLLIN },
+			{.fd = c->in_fd, .events = POLLIN},
+			{.fd = c->stop_efd, .events = POLLIN},
 		};
 		ssize_t n;
 		size_t done = 0;

@@ -19,8 +19,8 @@ struct virtio_console;
 #define VIRTIO_CONSOLE_RX_BUF 4096 /* host input kept while the guest has no buffers */
 
 /* in_fd < 0: no input thread (input only through virtio_console_receive). */
-int virtio_console_create(struct gmem *mem, int in_fd, int out_fd, struct virtio_console **out)
-	MUST_CHECK;
+int virtio_console_create(struct gmem *mem, int in_fd, int out_fd,
+			  struct virtio_console **out) MUST_CHECK;
 /* Start the input thread (after the transport is connected). */
 int virtio_console_start(struct virtio_console *c) MUST_CHECK;
 void virtio_console_destroy(struct virtio_console *c);

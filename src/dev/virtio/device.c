@@ -7,7 +7,7 @@
 #include "base/log.h"
 
 /* Transport features every device offers. */
-#define VIRTIO_CORE_FEATURES \
+#define VIRTIO_CORE_FEATURES                                                                       \
 	(BIT64(VIRTIO_F_VERSION_1) | BIT64(VIRTIO_F_INDIRECT_DESC) | BIT64(VIRTIO_F_EVENT_IDX))
 
 int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, void *priv,

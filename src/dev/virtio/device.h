@@ -60,8 +60,8 @@ struct virtio_dev;
 #define BIT64(n) (1ull << (n))
 
 struct virtio_queue {
-	uint16_t size;     /* chosen by the driver (<= max) */
-	uint16_t max;      /* offered by the device */
+	uint16_t size; /* chosen by the driver (<= max) */
+	uint16_t max;  /* offered by the device */
 	bool ready;
 	uint64_t desc, driver, device; /* guest addresses of the three rings */
 	uint16_t msix_vector;

@@ -22,8 +22,8 @@
 struct virtio_net {
 	struct virtio_dev dev;
 	int tap_fd;
-	int stop_efd;  /* ends the receive thread */
-	int kick_efd;  /* the guest posted receive buffers */
+	int stop_efd; /* ends the receive thread */
+	int kick_efd; /* the guest posted receive buffers */
 	pthread_t thread;
 	bool started;
 	struct vq_elem tx_elem, rx_elem;
@@ -38,7 +38,8 @@ int virtio_net_parse_mac(const char *s, uint8_t mac[6])
 	char tail;
 
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6 || strlen(s) != 17)
+		   &tail) != 6 ||
+	    strlen(s) != 17)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)v[i];
@@ -88,7 +89,7 @@ static void net_queue_notify(struct virtio_dev *d, unsigned q)
 static int net_rx_one(struct virtio_net *n, size_t len)
 {
 	struct virtio_dev *d = &n->dev;
-	uint8_t hdr[VIRTIO_NET_HDR_LEN] = { 0 };
+	uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
 
 	if (virtio_dev_pop(d, NET_RXQ, &n->rx_elem) <= 0)
 		return 0;
@@ -99,7 +100,8 @@ static int net_rx_one(struct virtio_net *n, size_t len)
 	} else {
 		vq_elem_write(&n->rx_elem, 0, hdr, sizeof(hdr));
 		vq_elem_write(&n->rx_elem, VIRTIO_NET_HDR_LEN, n->rx_frame, len);
-		vq_push(&d->queues[NET_RXQ].vq, n->rx_elem.head, (uint32_t)(VIRTIO_NET_HDR_LEN + len));
+		vq_push(&d->queues[NET_RXQ].vq, n->rx_elem.head,
+			(uint32_t)(VIRTIO_NET_HDR_LEN + len));
 		n->rx_frames++;
 	}
 	virtio_dev_queue_done(d, NET_RXQ);
@@ -113,9 +115,9 @@ static void *net_rx_thread(void *arg)
 
 	for (;;) {
 		struct pollfd pfd[3] = {
-			{ .fd = n->stop_efd, .events = POLLIN },
-			{ .fd = n->kick_efd, .events = POLLIN },
-			{ .fd = n->tap_fd, .events = len ? 0 : POLLIN },
+			{.fd = n->stop_efd, .events = POLLIN},
+			{.fd = n->kick_efd, .events = POLLIN},
+			{.fd = n->tap_fd, .events = len ? 0 : POLLIN},
 		};
 		uint64_t v;
 
@@ -162,12 +164,13 @@ int virtio_net_create(struct gmem *mem, const char *tap, const char *mac, struct
 		      struct verr *err)
 {
 	struct virtio_net *n;
-	uint8_t addr[6] = { 0x52, 0x54, 0x00 };
+	uint8_t addr[6] = {0x52, 0x54, 0x00};
 	uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1;
 	int ret;
 
 	if (mac && virtio_net_parse_mac(mac, addr))
-		return verr_set(err, EINVAL, "--net mac=%s: expected a unicast address like 52:54:00:12:34:56",
+		return verr_set(err, EINVAL,
+				"--net mac=%s: expected a unicast address like 52:54:00:12:34:56",
 				mac);
 	if (!mac) {
 		uint32_t h = 2166136261u;

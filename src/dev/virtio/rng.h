@@ -1,4 +1,5 @@
-/* virtio-rng / entropy device (virtio 1.2 section 5.4): one request queue filled from getrandom(2). */
+/* virtio-rng / entropy device (virtio 1.2 section 5.4): one request queue filled from getrandom(2).
+ */
 #ifndef VESSEL_DEV_VIRTIO_RNG_H
 #define VESSEL_DEV_VIRTIO_RNG_H
 

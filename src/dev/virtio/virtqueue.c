@@ -114,7 +114,8 @@ static int vq_walk(struct vq *vq, uint16_t head, struct vq_elem *e)
 		memcpy(&d, table + 16ull * i, sizeof(d));
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			if (!vq->indirect)
-				return vq_break(vq, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+				return vq_break(
+					vq, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
 			if (in_indirect)
 				return vq_break(vq, "indirect descriptor inside an indirect table");
 			if (d.flags & VRING_DESC_F_NEXT)
@@ -138,7 +139,7 @@ static int vq_walk(struct vq *vq, uint16_t head, struct vq_elem *e)
 		total += d.len;
 		if (total > UINT32_MAX)
 			return vq_break(vq, "descriptor chain longer than 4 GiB");
-		e->iov[e->nr_out + e->nr_in] = (struct iovec){ .iov_base = p, .iov_len = d.len };
+		e->iov[e->nr_out + e->nr_in] = (struct iovec){.iov_base = p, .iov_len = d.len};
 		if (d.flags & VRING_DESC_F_WRITE) {
 			e->nr_in++;
 			e->in_len += d.len;
@@ -177,7 +178,8 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 		return 0;
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
 		return vq_break(vq, "available index moved by more than the queue size");
-	/* Acquire: read the ring entry and descriptors only after seeing the index that publishes them. */
+	/* Acquire: read the ring entry and descriptors only after seeing the index that publishes
+	 * them. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	head = ring_load16(vq->avail + AVAIL_RING + 2ull * (vq->last_avail & (vq->size - 1)));
 	if (head >= vq->size)
@@ -190,7 +192,7 @@ int vq_pop(struct vq *vq, struct vq_elem *e)
 
 void vq_push(struct vq *vq, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem u = { .id = head, .len = len };
+	struct vring_used_elem u = {.id = head, .len = len};
 	uint8_t *slot;
 
 	if (!vq->size || vq->broken)
@@ -198,7 +200,8 @@ void vq_push(struct vq *vq, uint16_t head, uint32_t len)
 	slot = vq->used + USED_RING + 8ull * (vq->used_idx & (vq->size - 1));
 	memcpy(slot, &u, sizeof(u));
 	vq->used_idx++;
-	/* Release: the element and the buffer contents are visible before the index that publishes them. */
+	/* Release: the element and the buffer contents are visible before the index that publishes
+	 * them. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	ring_store16(vq->used + USED_IDX, vq->used_idx);
 }

@@ -33,7 +33,7 @@
 struct gmem;
 
 #define VQ_MAX_SIZE 1024 /* largest queue vessel offers (power of two) */
-#define VQ_MAX_SEGS 256  /* buffers in one chain, direct plus indirect */
+#define VQ_MAX_SEGS 256	 /* buffers in one chain, direct plus indirect */
 
 /* Descriptor flags (2.7.5). */
 #define VRING_DESC_F_NEXT 1

@@ -17,7 +17,7 @@ struct virtio_mmio {
 
 unsigned virtio_mmio_irq(unsigned i)
 {
-	static const unsigned irqs[] = { 5, 6, 7, 9, 10, 11, 12, 14, 15 };
+	static const unsigned irqs[] = {5, 6, 7, 9, 10, 11, 12, 14, 15};
 
 	return i < ARRAY_SIZE(irqs) ? irqs[i] : 16 + (i - (unsigned)ARRAY_SIZE(irqs));
 }
@@ -50,31 +50,19 @@ static uint32_t mmio_reg_read(struct virtio_mmio *m, uint64_t off)
 	struct virtio_queue *q = mmio_queue(m);
 
 	switch (off) {
-	case VIRTIO_MMIO_MAGIC_VALUE:
-		return VIRTIO_MMIO_MAGIC;
-	case VIRTIO_MMIO_VERSION:
-		return 2;
-	case VIRTIO_MMIO_DEVICE_ID:
-		return d->ops->device_id;
-	case VIRTIO_MMIO_VENDOR_ID:
-		return VIRTIO_MMIO_VENDOR;
-	case VIRTIO_MMIO_DEVICE_FEATURES:
-		return virtio_dev_features_read(d, m->dev_features_sel);
-	case VIRTIO_MMIO_QUEUE_NUM_MAX:
-		return q ? q->max : 0;
-	case VIRTIO_MMIO_QUEUE_READY:
-		return q ? q->ready : 0;
-	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return d->isr;
-	case VIRTIO_MMIO_STATUS:
-		return d->status;
+	case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION: return 2;
+	case VIRTIO_MMIO_DEVICE_ID: return d->ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID: return VIRTIO_MMIO_VENDOR;
+	case VIRTIO_MMIO_DEVICE_FEATURES: return virtio_dev_features_read(d, m->dev_features_sel);
+	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? q->max : 0;
+	case VIRTIO_MMIO_QUEUE_READY: return q ? q->ready : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS: return d->isr;
+	case VIRTIO_MMIO_STATUS: return d->status;
 	case VIRTIO_MMIO_SHM_LEN_LOW:
-	case VIRTIO_MMIO_SHM_LEN_HIGH:
-		return 0xffffffffu; /* no shared memory regions */
-	case VIRTIO_MMIO_CONFIG_GENERATION:
-		return d->config_generation;
-	default:
-		return 0;
+	case VIRTIO_MMIO_SHM_LEN_HIGH: return 0xffffffffu; /* no shared memory regions */
+	case VIRTIO_MMIO_CONFIG_GENERATION: return d->config_generation;
+	default: return 0;
 	}
 }
 
@@ -89,21 +77,13 @@ static void mmio_reg_write(struct virtio_mmio *m, uint64_t off, uint32_t v)
 	struct virtio_queue *q = mmio_queue(m);
 
 	switch (off) {
-	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
-		m->dev_features_sel = v;
-		return;
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: m->dev_features_sel = v; return;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
 		virtio_dev_features_write(d, m->drv_features_sel, v);
 		return;
-	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
-		m->drv_features_sel = v;
-		return;
-	case VIRTIO_MMIO_QUEUE_SEL:
-		m->queue_sel = v;
-		return;
-	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		virtio_dev_queue_notify(d, v);
-		return;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: m->drv_features_sel = v; return;
+	case VIRTIO_MMIO_QUEUE_SEL: m->queue_sel = v; return;
+	case VIRTIO_MMIO_QUEUE_NOTIFY: virtio_dev_queue_notify(d, v); return;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		d->isr &= (uint8_t)~v;
 		mmio_update_line(m);
@@ -120,9 +100,7 @@ static void mmio_reg_write(struct virtio_mmio *m, uint64_t off, uint32_t v)
 	if (!q || (q->ready && off != VIRTIO_MMIO_QUEUE_READY))
 		return;
 	switch (off) {
-	case VIRTIO_MMIO_QUEUE_NUM:
-		q->size = (uint16_t)MIN(v, 0xffffu);
-		break;
+	case VIRTIO_MMIO_QUEUE_NUM: q->size = (uint16_t)MIN(v, 0xffffu); break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		if (v && !q->ready)
 			virtio_dev_queue_enable(d, m->queue_sel);
@@ -197,11 +175,11 @@ int virtio_mmio_create(struct bus *mmio, uint64_t base, unsigned gsi, const stru
 	m->dev = d;
 	m->host = *host;
 	m->gsi = gsi;
-	virtio_dev_set_transport(d, &(struct virtio_transport){ .opaque = m,
-								 .interrupt = mmio_interrupt });
+	virtio_dev_set_transport(
+		d, &(struct virtio_transport){.opaque = m, .interrupt = mmio_interrupt});
 	ret = bus_register(mmio, base, VIRTIO_MMIO_SIZE, &mmio_ops, m, d->ops->name);
 	if (ret) {
-		virtio_dev_set_transport(d, &(struct virtio_transport){ 0 });
+		virtio_dev_set_transport(d, &(struct virtio_transport){0});
 		free(m);
 		return ret;
 	}

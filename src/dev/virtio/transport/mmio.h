@@ -21,7 +21,7 @@ struct virtio_mmio;
 #define VIRTIO_MMIO_BASE 0xD0000000ull
 #define VIRTIO_MMIO_SIZE 0x1000ull
 #define VIRTIO_MMIO_MAX 16
-#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_MAGIC 0x74726976u  /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x4c535356u /* "VSSL" */
 
 /* Registers (4.2.2, table "MMIO Device Register Layout"). */

@@ -116,7 +116,9 @@ static unsigned vpci_common_get(struct virtio_pci *p, unsigned off, uint64_t *v)
 	case VPCI_DFSELECT: *v = p->dfselect; return 4;
 	case VPCI_DF: *v = virtio_dev_features_read(d, p->dfselect); return 4;
 	case VPCI_GFSELECT: *v = p->gfselect; return 4;
-	case VPCI_GF: *v = p->gfselect < 2 ? (uint32_t)(d->guest_features >> (32 * p->gfselect)) : 0; return 4;
+	case VPCI_GF:
+		*v = p->gfselect < 2 ? (uint32_t)(d->guest_features >> (32 * p->gfselect)) : 0;
+		return 4;
 	case VPCI_MSIX: *v = d->config_vector; return 2;
 	case VPCI_NUMQ: *v = d->nr_queues; return 2;
 	case VPCI_STATUS: *v = d->status; return 1;
@@ -142,7 +144,9 @@ static void vpci_common_set(struct virtio_pci *p, unsigned off, uint64_t v)
 	case VPCI_DFSELECT: p->dfselect = (uint32_t)v; return;
 	case VPCI_GFSELECT: p->gfselect = (uint32_t)v; return;
 	case VPCI_GF: virtio_dev_features_write(d, p->gfselect, (uint32_t)v); return;
-	case VPCI_MSIX: d->config_vector = v < p->nr_vectors ? (uint16_t)v : VIRTIO_NO_VECTOR; return;
+	case VPCI_MSIX:
+		d->config_vector = v < p->nr_vectors ? (uint16_t)v : VIRTIO_NO_VECTOR;
+		return;
 	case VPCI_STATUS:
 		virtio_dev_status_write(d, (uint8_t)v);
 		if (!v) {
@@ -176,10 +180,11 @@ static void vpci_common_set(struct virtio_pci *p, unsigned off, uint64_t v)
 /* Accesses inside one field: narrower reads take part of it; 64-bit fields take 32-bit halves. */
 static unsigned vpci_field(unsigned off, unsigned *base)
 {
-	static const uint8_t starts[] = { VPCI_DFSELECT, VPCI_DF, VPCI_GFSELECT, VPCI_GF, VPCI_MSIX,
-					  VPCI_NUMQ, VPCI_STATUS, VPCI_CFGGEN, VPCI_Q_SELECT,
-					  VPCI_Q_SIZE, VPCI_Q_MSIX, VPCI_Q_ENABLE, VPCI_Q_NOFF,
-					  VPCI_Q_DESC, VPCI_Q_AVAIL, VPCI_Q_USED, VPCI_COMMON_SIZE };
+	static const uint8_t starts[] = {VPCI_DFSELECT,	  VPCI_DF,     VPCI_GFSELECT, VPCI_GF,
+					 VPCI_MSIX,	  VPCI_NUMQ,   VPCI_STATUS,   VPCI_CFGGEN,
+					 VPCI_Q_SELECT,	  VPCI_Q_SIZE, VPCI_Q_MSIX,   VPCI_Q_ENABLE,
+					 VPCI_Q_NOFF,	  VPCI_Q_DESC, VPCI_Q_AVAIL,  VPCI_Q_USED,
+					 VPCI_COMMON_SIZE};
 
 	for (unsigned i = 0; i + 1 < ARRAY_SIZE(starts); i++)
 		if (off >= starts[i] && off < starts[i + 1]) {
@@ -249,8 +254,10 @@ static void vpci_bar0_write(void *opaque, uint64_t off, const void *data, unsign
 	} else if (off >= VIRTIO_PCI_DEVICE && off < VIRTIO_PCI_NOTIFY) {
 		virtio_dev_config_write(p->dev, (uint32_t)(off - VIRTIO_PCI_DEVICE), data, size);
 	} else if (off >= VIRTIO_PCI_NOTIFY) {
-		/* The queue is given by the address (queue_notify_off = index); the data is ignored. */
-		virtio_dev_queue_notify(p->dev, (unsigned)((off - VIRTIO_PCI_NOTIFY) / VIRTIO_PCI_NOTIFY_MULT));
+		/* The queue is given by the address (queue_notify_off = index); the data is
+		 * ignored. */
+		virtio_dev_queue_notify(
+			p->dev, (unsigned)((off - VIRTIO_PCI_NOTIFY) / VIRTIO_PCI_NOTIFY_MULT));
 	}
 	pthread_mutex_unlock(&p->dev->lock);
 }
@@ -312,8 +319,8 @@ static void vpci_cfg_written(struct pci_dev *pd, unsigned off, unsigned size)
 static uint32_t vpci_class(uint32_t id)
 {
 	switch (id) {
-	case VIRTIO_ID_BLOCK: return 0x018000; /* mass storage, other */
-	case VIRTIO_ID_NET: return 0x020000;   /* ethernet */
+	case VIRTIO_ID_BLOCK: return 0x018000;	 /* mass storage, other */
+	case VIRTIO_ID_NET: return 0x020000;	 /* ethernet */
 	case VIRTIO_ID_CONSOLE: return 0x078000; /* communication, other */
 	default: return 0xff0000;
 	}
@@ -321,19 +328,38 @@ static uint32_t vpci_class(uint32_t id)
 
 static int vpci_add_caps(struct virtio_pci *p)
 {
-	struct vpci_cap common = { PCI_CAP_ID_VNDR, 0, sizeof(common), VIRTIO_PCI_CAP_COMMON_CFG, 0,
-				   0, { 0 }, VIRTIO_PCI_COMMON, VPCI_COMMON_SIZE };
-	struct vpci_cap isr = { PCI_CAP_ID_VNDR, 0, sizeof(isr), VIRTIO_PCI_CAP_ISR_CFG, 0,
-				0, { 0 }, VIRTIO_PCI_ISR, 4 };
-	struct vpci_cap dev = { PCI_CAP_ID_VNDR, 0, sizeof(dev), VIRTIO_PCI_CAP_DEVICE_CFG, 0,
-				0, { 0 }, VIRTIO_PCI_DEVICE, VIRTIO_CONFIG_MAX };
-	struct vpci_notify_cap notify = {
-		{ PCI_CAP_ID_VNDR, 0, sizeof(notify), VIRTIO_PCI_CAP_NOTIFY_CFG, 0, 0, { 0 },
-		  VIRTIO_PCI_NOTIFY, VIRTIO_PCI_NOTIFY_MULT * VIRTIO_MAX_QUEUES },
-		VIRTIO_PCI_NOTIFY_MULT
-	};
-	struct msix_cap msix = { PCI_CAP_ID_MSIX, 0, (uint16_t)(p->nr_vectors - 1), 0 | 1,
-				 VIRTIO_PCI_MSIX_PBA | 1 };
+	struct vpci_cap common = {PCI_CAP_ID_VNDR,
+				  0,
+				  sizeof(common),
+				  VIRTIO_PCI_CAP_COMMON_CFG,
+				  0,
+				  0,
+				  {0},
+				  VIRTIO_PCI_COMMON,
+				  VPCI_COMMON_SIZE};
+	struct vpci_cap isr = {PCI_CAP_ID_VNDR, 0, sizeof(isr), VIRTIO_PCI_CAP_ISR_CFG, 0, 0, {0},
+			       VIRTIO_PCI_ISR,	4};
+	struct vpci_cap dev = {PCI_CAP_ID_VNDR,
+			       0,
+			       sizeof(dev),
+			       VIRTIO_PCI_CAP_DEVICE_CFG,
+			       0,
+			       0,
+			       {0},
+			       VIRTIO_PCI_DEVICE,
+			       VIRTIO_CONFIG_MAX};
+	struct vpci_notify_cap notify = {{PCI_CAP_ID_VNDR,
+					  0,
+					  sizeof(notify),
+					  VIRTIO_PCI_CAP_NOTIFY_CFG,
+					  0,
+					  0,
+					  {0},
+					  VIRTIO_PCI_NOTIFY,
+					  VIRTIO_PCI_NOTIFY_MULT * VIRTIO_MAX_QUEUES},
+					 VIRTIO_PCI_NOTIFY_MULT};
+	struct msix_cap msix = {PCI_CAP_ID_MSIX, 0, (uint16_t)(p->nr_vectors - 1), 0 | 1,
+				VIRTIO_PCI_MSIX_PBA | 1};
 	int off;
 
 	if (pci_dev_add_cap(&p->pci, &common, sizeof(common)) < 0 ||
@@ -391,8 +417,8 @@ int virtio_pci_create(struct pci_bus *bus, const struct dev_host *host, struct v
 		free(p);
 		return ret;
 	}
-	virtio_dev_set_transport(d, &(struct virtio_transport){ .opaque = p,
-								 .interrupt = vpci_interrupt });
+	virtio_dev_set_transport(
+		d, &(struct virtio_transport){.opaque = p, .interrupt = vpci_interrupt});
 	*out = p;
 	return 0;
 }
