@@ -2,7 +2,7 @@
 # Install the Debian packages vessel needs to build and test, if any are missing.
 # Safe to run again: it only calls apt-get when something is absent.
 set -eu
-PKGS="build-essential clang libzydis-dev libcmocka-dev libseccomp-dev busybox-static cpio kmod qemu-system-x86 qemu-user
+PKGS="build-essential clang libzydis-dev libcmocka-dev libseccomp-dev busybox-static cpio kmod qemu-system-x86 qemu-user qemu-utils e2fsprogs curl iproute2 util-linux perl
       libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
