@@ -122,14 +122,21 @@ static void record_insn_bytes(struct soft_cpu *cpu, struct soft_stop *stop)
 	stop->exc.insn_len = (uint8_t)i;
 }
 
-/* After a TLB flush: the link holds if the fetch TLB maps RIP's page to the block's page again. */
-static __attribute__((noinline)) struct soft_block *link_after_flush(struct soft_cpu *cpu, struct soft_block *to)
+/*
+ * After a TLB flush: the link holds if the fetch TLB maps RIP's page to the
+ * block's page again; it is then good until the next flush.
+ */
+static __attribute__((noinline)) struct soft_block *link_after_flush(struct soft_cpu *cpu,
+								      struct soft_block_link *l)
 {
 	const struct soft_tlb_entry *e =
 		&cpu->tlb.fetch[cpu->cpl == 3][(cpu->rip >> SOFT_PAGE_SHIFT) & (SOFT_TLB_SIZE - 1)];
+	struct soft_block *to = l->to;
 
-	if (!to->dead && e->tag == (cpu->rip & SOFT_PAGE_MASK) && e->paddr == (to->paddr & SOFT_PAGE_MASK))
+	if (!to->dead && e->tag == (cpu->rip & SOFT_PAGE_MASK) && e->paddr == (to->paddr & SOFT_PAGE_MASK)) {
+		l->tlb_gen = cpu->tlb_gen;
 		return to;
+	}
 	return NULL;
 }
 
@@ -137,12 +144,12 @@ static __attribute__((noinline)) struct soft_block *link_after_flush(struct soft
 static inline struct soft_block *follow_link(struct soft_cpu *cpu, struct soft_block *prev)
 {
 	for (unsigned i = 0; i < 2; i++) {
-		const struct soft_block_link *l = &prev->link[i];
+		struct soft_block_link *l = &prev->link[i];
 		if (l->rip == cpu->rip && l->gen == cpu->link_gen && l->cpl == cpu->cpl && l->to) {
 			/* No flush since the link was made: the mapping holds even if the entry was evicted. */
 			if (likely(l->tlb_gen == cpu->tlb_gen && !l->to->dead))
 				return l->to;
-			return link_after_flush(cpu, l->to);
+			return link_after_flush(cpu, l);
 		}
 	}
 	return NULL;
