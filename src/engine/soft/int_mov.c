@@ -41,6 +41,70 @@ static int h_mov64_rm(struct soft_cpu *cpu, const struct soft_op *op)
 	return SOFT_NEXT;
 }
 
+/* [base + disp32] with no index, segment or 67h: the common stack/struct form. */
+static inline bool simple_base(const struct soft_op *op)
+{
+	return op->base < 16 && op->index == SOFT_REG_NONE && op->seg == SOFT_NSREG &&
+	       !(op->flags & SOFT_OPF_ADDR32);
+}
+
+static int h_mov64_rm_b(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	uint64_t v;
+	if (soft_read64(cpu, cpu->gpr[op->base] + (uint64_t)(int64_t)op->disp, &v))
+		return SOFT_FAULT;
+	cpu->gpr[op->r0] = v;
+	return SOFT_NEXT;
+}
+
+static int h_mov64_mr_b(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	return soft_write64(cpu, cpu->gpr[op->base] + (uint64_t)(int64_t)op->disp, cpu->gpr[op->r0]) ?
+		       SOFT_FAULT : SOFT_NEXT;
+}
+
+/* [base + index*scale + disp32], no segment or 67h: array accesses. */
+static inline bool simple_base_index(const struct soft_op *op)
+{
+	return op->base < 16 && op->index < 16 && op->seg == SOFT_NSREG && !(op->flags & SOFT_OPF_ADDR32);
+}
+
+static inline uint64_t ea_bi(const struct soft_cpu *cpu, const struct soft_op *op)
+{
+	return cpu->gpr[op->base] + (cpu->gpr[op->index] << op->scale) + (uint64_t)(int64_t)op->disp;
+}
+
+static int h_mov64_rm_bi(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	uint64_t v;
+	if (soft_read64(cpu, ea_bi(cpu, op), &v))
+		return SOFT_FAULT;
+	cpu->gpr[op->r0] = v;
+	return SOFT_NEXT;
+}
+
+static int h_mov64_mr_bi(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	return soft_write64(cpu, ea_bi(cpu, op), cpu->gpr[op->r0]) ? SOFT_FAULT : SOFT_NEXT;
+}
+
+/* 32-bit loads zero-extend (SDM Vol. 1, 3.4.1.1). */
+static int h_mov32_rm_b(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	uint64_t v;
+	if (soft_read32(cpu, cpu->gpr[op->base] + (uint64_t)(int64_t)op->disp, &v))
+		return SOFT_FAULT;
+	cpu->gpr[op->r0] = (uint32_t)v;
+	return SOFT_NEXT;
+}
+
+static int h_mov32_mr_b(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	return soft_write32(cpu, cpu->gpr[op->base] + (uint64_t)(int64_t)op->disp, (uint32_t)cpu->gpr[op->r0]) ?
+		       SOFT_FAULT : SOFT_NEXT;
+}
+
+
 static int h_mov_mr(struct soft_cpu *cpu, const struct soft_op *op)
 {
 	return soft_write(cpu, soft_ea(cpu, op), op->osz, reg_get(cpu, op->r0, op->osz)) ? SOFT_FAULT : SOFT_NEXT;
@@ -89,6 +153,20 @@ static int h_mov_r_sreg(struct soft_cpu *cpu, const struct soft_op *op)
 	return SOFT_NEXT;
 }
 
+/* The handler for a MOV r, m or MOV m, r by operand size and addressing form. */
+static soft_handler_fn mov_mem_fn(const struct soft_op *op, bool load)
+{
+	if (op->osz == 8 && simple_base(op))
+		return load ? h_mov64_rm_b : h_mov64_mr_b;
+	if (op->osz == 8 && simple_base_index(op))
+		return load ? h_mov64_rm_bi : h_mov64_mr_bi;
+	if (op->osz == 8)
+		return load ? h_mov64_rm : h_mov64_mr;
+	if (op->osz == 4 && simple_base(op))
+		return load ? h_mov32_rm_b : h_mov32_mr_b;
+	return load ? h_mov_rm : h_mov_mr;
+}
+
 static int d_mov(struct soft_op *op, const struct soft_decoded *d)
 {
 	const ZydisDecodedOperand *zo = d->zo;
@@ -124,8 +202,8 @@ static int d_mov(struct soft_op *op, const struct soft_decoded *d)
 	switch (soft_form_of(d)) {
 	case FORM_RR: op->fn = op->osz == 8 ? h_mov64_rr : h_mov_rr; return 0;
 	case FORM_RI: op->fn = h_mov_ri; return 0;
-	case FORM_RM: op->fn = op->osz == 8 ? h_mov64_rm : h_mov_rm; return 0;
-	case FORM_MR: op->fn = op->osz == 8 ? h_mov64_mr : h_mov_mr; return 0;
+	case FORM_RM: op->fn = mov_mem_fn(op, true); return 0;
+	case FORM_MR: op->fn = mov_mem_fn(op, false); return 0;
 	case FORM_MI: op->fn = h_mov_mi; return 0;
 	default: return -1;
 	}
