@@ -11,6 +11,7 @@
 #include "vm/vm.h"
 
 struct uart;
+struct fdpump;
 struct exitport;
 struct i8042;
 struct cmos;
@@ -50,8 +51,7 @@ struct vm {
 	struct vm_result result;
 	int stop_efd; /* eventfd: written once when stopping becomes true */
 
-	pthread_t input_thread;
-	bool input_started;
+	struct fdpump *input; /* console input thread (vm_console.c) */
 
 	/* Pause (src/vm/pause.c): vCPUs park at the top of their loop; guarded by lock. */
 	pthread_cond_t pause_cond;

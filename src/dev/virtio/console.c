@@ -2,13 +2,12 @@
 #include "dev/virtio/console.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "base/fdpump.h"
 #include "base/log.h"
 #include "dev/virtio/device.h"
 
@@ -20,9 +19,7 @@
 struct virtio_console {
 	struct virtio_dev dev;
 	int in_fd, out_fd;
-	int stop_efd;
-	pthread_t thread;
-	bool started;
+	struct fdpump *input; /* host input thread, once started */
 	/* Host input not yet delivered (device lock). */
 	uint8_t rx[VIRTIO_CONSOLE_RX_BUF];
 	size_t rx_len;
@@ -114,43 +111,9 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size
 	return take;
 }
 
-static void *console_thread(void *arg)
+static size_t console_feed(void *ctx, const uint8_t *buf, size_t n)
 {
-	struct virtio_console *c = arg;
-	uint8_t buf[256];
-
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{.fd = c->in_fd, .events = POLLIN},
-			{.fd = c->stop_efd, .events = POLLIN},
-		};
-		ssize_t n;
-		size_t done = 0;
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		n = read(c->in_fd, buf, sizeof(buf));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break; /* EOF: no more input */
-		while (done < (size_t)n) {
-			size_t took = virtio_console_receive(c, buf + done, (size_t)n - done);
-
-			done += took;
-			if (!took) {
-				/* Full: wait for the guest (or a stop) a millisecond at a time. */
-				if (poll(&pfd[1], 1, 1) > 0)
-					return NULL;
-			}
-		}
-	}
-	return NULL;
+	return virtio_console_receive(ctx, buf, n);
 }
 
 int virtio_console_create(struct gmem *mem, int in_fd, int out_fd, struct virtio_console **out)
@@ -162,16 +125,9 @@ int virtio_console_create(struct gmem *mem, int in_fd, int out_fd, struct virtio
 		return -ENOMEM;
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
-	c->stop_efd = -1;
 	ret = virtio_dev_init(&c->dev, &console_ops, c, mem);
 	if (ret) {
 		free(c);
-		return ret;
-	}
-	c->stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (c->stop_efd < 0) {
-		ret = -errno;
-		virtio_console_destroy(c);
 		return ret;
 	}
 	*out = c;
@@ -180,30 +136,18 @@ int virtio_console_create(struct gmem *mem, int in_fd, int out_fd, struct virtio
 
 int virtio_console_start(struct virtio_console *c)
 {
-	int ret;
+	struct fdpump_sink sink = { .ctx = c, .feed = console_feed };
 
-	if (c->in_fd < 0 || c->started)
+	if (c->in_fd < 0 || c->input)
 		return 0;
-	ret = pthread_create(&c->thread, NULL, console_thread, c);
-	if (ret)
-		return -ret;
-	c->started = true;
-	return 0;
+	return fdpump_start(c->in_fd, &sink, &c->input);
 }
 
 void virtio_console_destroy(struct virtio_console *c)
 {
-	uint64_t one = 1;
-
 	if (!c)
 		return;
-	if (c->started) {
-		if (write(c->stop_efd, &one, sizeof(one)) < 0)
-			log_debug("virtio-console: stop eventfd: %s", strerror(errno));
-		pthread_join(c->thread, NULL);
-	}
-	if (c->stop_efd >= 0)
-		close(c->stop_efd);
+	fdpump_stop(c->input);
 	virtio_dev_cleanup(&c->dev);
 	free(c);
 }
