@@ -41,8 +41,10 @@ static void run_usage(FILE *f)
 		"  --net tap=NAME[,mac=MAC]\n"
 		"                    virtio-net on tap device NAME (created if missing; no\n"
 		"                    offloads); MAC default: 52:54:00 + a hash of NAME\n"
-		"  --balloon         virtio-balloon (inflate/deflate, statistics, free page\n"
-		"                    reporting, deflate-on-OOM); driven by 'vessel balloon'\n"
+		"  --balloon[=no-reporting]\n"
+		"                    virtio-balloon (inflate/deflate, statistics, free page\n"
+		"                    reporting, deflate-on-OOM); driven by 'vessel balloon';\n"
+		"                    =no-reporting leaves free page reporting off\n"
 		"  --virtio-transport pci|mmio\n"
 		"                    pci (default for bzImage kernels: stock Linux has only\n"
 		"                    virtio-pci) or mmio (default for ELF kernels: the test\n"
@@ -189,7 +191,7 @@ int cmd_run(int argc, char **argv)
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'R' },
 		{ "net", required_argument, NULL, 'n' },
-		{ "balloon", no_argument, NULL, 'B' },
+		{ "balloon", optional_argument, NULL, 'B' },
 		{ "virtio-transport", required_argument, NULL, 'T' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "detach", no_argument, NULL, 'd' },
@@ -250,7 +252,15 @@ int cmd_run(int argc, char **argv)
 			if (parse_net(optarg, &cfg.virtio))
 				return CLI_EXIT_USAGE;
 			break;
-		case 'B': cfg.virtio.balloon = true; break;
+		case 'B':
+			if (optarg && strcmp(optarg, "no-reporting")) {
+				fprintf(stderr, "vessel: --balloon=%s: the only option is "
+					"--balloon=no-reporting\n", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cfg.virtio.balloon = true;
+			cfg.virtio.balloon_no_reporting = optarg != NULL;
+			break;
 		case 'T':
 			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio")) {
 				fprintf(stderr, "vessel: --virtio-transport '%s': expected pci or mmio\n",

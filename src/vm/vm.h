@@ -35,6 +35,7 @@ struct vm_virtio_config {
 	bool console;          /* --console virtio: virtio-console on stdin/stdout */
 	bool rng;
 	bool balloon;
+	bool balloon_no_reporting; /* --balloon=no-reporting: no free page reporting */
 	const char *net_tap;   /* NULL: no network */
 	const char *net_mac;   /* NULL: derived from the tap name */
 	const char *transport; /* "pci", "mmio", or NULL: pci for bzImage, mmio for ELF */

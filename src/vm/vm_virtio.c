@@ -127,7 +127,8 @@ static int vm_virtio_add_rng(struct vm *vm, struct vm_virtio *v)
 static int vm_virtio_add_balloon(struct vm *vm, struct vm_virtio *v)
 {
 	struct vm_virtio_slot *s = &v->slots[v->nr];
-	int ret = virtio_balloon_create(vm->mem, &v->balloon);
+	int ret = virtio_balloon_create(vm->mem, !vm->cfg.virtio.balloon_no_reporting,
+					&v->balloon);
 
 	if (ret)
 		return ret;

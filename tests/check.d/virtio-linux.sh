@@ -12,9 +12,10 @@
 #     200 MiB; `vessel balloon NAME 64M` makes the driver inflate exactly
 #     16384 pages (vessel stat) and the guest's used memory grows by 60+ MiB;
 #     free page reporting returns 150+ MiB, and vessel's RSS ends below
-#     150 MiB although the guest wrote 200 MiB. (With Linux, the freed pages
-#     are reported before the balloon can take them, so the RSS drop of
-#     inflation alone is checked with the test guest: virtio-kvm-balloon.)
+#     150 MiB although the guest wrote 200 MiB.
+#   linux-balloon-rss: the same with --balloon=no-reporting, so the freed
+#     200 MiB stay resident: inflating by 64 MiB must lower vessel's RSS by
+#     48+ MiB (the pages the balloon takes are given back to the host).
 #   linux-web: in a network namespace made here, two VMs on tap devices
 #     each serve their own page with busybox httpd; the host fetches both
 #     and prints requests per second.
@@ -26,7 +27,7 @@ VESSEL=${VESSEL:-build/vessel}
 KERNEL=build/linux/vmlinuz
 INITRD=build/linux/initramfs.img
 LOGS=build/check-logs
-NAMES="linux-ext4-qcow2 linux-balloon linux-web"
+NAMES="linux-ext4-qcow2 linux-balloon linux-balloon-rss linux-web"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$LOGS"
@@ -123,8 +124,10 @@ else
 	echo "FAIL virtio-linux-ext4-qcow2: ${why#; } (logs $LOGS/virtio-linux-vm*.log)"
 fi
 
-# --- balloon: make nearly all free guest memory resident, then inflate by 64 MiB
-name="vt-balloon-$$"
+# --- balloon: make nearly all free guest memory resident, then inflate by 64 MiB.
+# balloon_run LOG BALLOON_OPTION: boots the VM, fills and frees 200 MiB in the
+# guest, then `vessel balloon NAME 64M`; sets rss0/rss1 (vessel's RSS before and
+# after inflating), used0/used1 (guest used MiB), inflated, reported, why.
 cat >"$WORK/balloon.sh" <<EOS
 $PRELUDE
 modprobe virtio_balloon && [ -e /sys/bus/virtio/drivers/virtio_balloon/virtio0 ] && echo "VT balloon bound"
@@ -138,37 +141,44 @@ echo "VT done"
 poweroff -f
 EOS
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
-log="$LOGS/virtio-linux-balloon.log"
-: >"$log" # before the runner starts: the loop below must not see an old log
-rm -f "$log.pid"
-linux_run "$log" "$WORK/balloon.sh" --name "$name" --mem 512M --balloon --cmdline "$CMDLINE" &
-runner=$!
-rss0="" rss1="" why=""
-for _ in $(seq 1 1200); do
-	grep -q "^VT filled" "$log" 2>/dev/null && break
-	kill -0 "$runner" 2>/dev/null || break
-	sleep 0.1
-done
-pid=$(pgrep -P "$(cat "$log.pid" 2>/dev/null || echo 0)")
-if [ -n "$pid" ] && grep -q "^VT filled" "$log"; then
-	sleep 0.5
-	rss0=$(rss_kb "$pid")
-	"$VESSEL" balloon "$name" 64M >>"$log" 2>&1 || why="vessel balloon failed"
-	sleep 4
-	rss1=$(rss_kb "$pid")
-	"$VESSEL" stat "$name" >>"$log" 2>&1
-fi
-wait "$runner"
-grep -q "^VT balloon bound" "$log" || why="$why; the virtio_balloon driver did not bind"
-used0=$(sed -n 's/^VT used \([0-9]*\).*/\1/p' "$log" | head -n1)
-used1=$(sed -n 's/^VT used \([0-9]*\).*/\1/p' "$log" | sed -n 2p)
-inflated=$(sed -n 's/^balloon_inflated_pages *//p' "$log")
-reported=$(sed -n 's/^balloon_reported_bytes *//p' "$log")
-if [ -z "$rss1" ] || [ -z "$used1" ] || [ -z "$inflated" ]; then
-	why="$why; could not read RSS, guest memory or balloon counters"
-else
-	[ "$inflated" -eq 16384 ] || why="$why; $inflated pages inflated, want 16384"
-	[ $((used1 - used0)) -ge 60 ] || why="$why; guest used memory ${used0} -> ${used1} MiB"
+balloon_run() {
+	log=$1 name="vt-balloon-$$"
+	: >"$log" # before the runner starts: the loop below must not see an old log
+	rm -f "$log.pid"
+	linux_run "$log" "$WORK/balloon.sh" --name "$name" --mem 512M "$2" --cmdline "$CMDLINE" &
+	runner=$!
+	rss0="" rss1="" why=""
+	for _ in $(seq 1 1200); do
+		grep -q "^VT filled" "$log" 2>/dev/null && break
+		kill -0 "$runner" 2>/dev/null || break
+		sleep 0.1
+	done
+	pid=$(pgrep -P "$(cat "$log.pid" 2>/dev/null || echo 0)")
+	if [ -n "$pid" ] && grep -q "^VT filled" "$log"; then
+		sleep 0.5
+		rss0=$(rss_kb "$pid")
+		"$VESSEL" balloon "$name" 64M >>"$log" 2>&1 || why="vessel balloon failed"
+		sleep 4
+		rss1=$(rss_kb "$pid")
+		"$VESSEL" stat "$name" >>"$log" 2>&1
+	fi
+	wait "$runner"
+	grep -q "^VT balloon bound" "$log" || why="$why; the virtio_balloon driver did not bind"
+	used0=$(sed -n 's/^VT used \([0-9]*\).*/\1/p' "$log" | head -n1)
+	used1=$(sed -n 's/^VT used \([0-9]*\).*/\1/p' "$log" | sed -n 2p)
+	inflated=$(sed -n 's/^balloon_inflated_pages *//p' "$log")
+	reported=$(sed -n 's/^balloon_reported_bytes *//p' "$log")
+	if [ -z "$rss0" ] || [ -z "$rss1" ] || [ -z "$used1" ] || [ -z "$inflated" ]; then
+		why="$why; could not read RSS, guest memory or balloon counters"
+	else
+		[ "$inflated" -eq 16384 ] || why="$why; $inflated pages inflated, want 16384"
+		[ $((used1 - used0)) -ge 60 ] || why="$why; guest used memory ${used0} -> ${used1} MiB"
+	fi
+}
+
+# With free page reporting the freed 200 MiB go back to the host as the guest frees them.
+balloon_run "$LOGS/virtio-linux-balloon.log" --balloon
+if [ -n "$inflated" ] && [ -n "$rss1" ]; then
 	[ "${reported:-0}" -ge $((150 << 20)) ] || why="$why; only ${reported:-0} bytes reported free"
 	[ "$rss1" -lt $((150 * 1024)) ] || why="$why; vessel's RSS is ${rss1} kB"
 fi
@@ -176,6 +186,19 @@ if [ -z "$why" ]; then
 	echo "PASS virtio-linux-balloon (inflated $inflated pages, reported $((reported >> 20)) MiB, RSS ${rss0} -> ${rss1} kB)"
 else
 	echo "FAIL virtio-linux-balloon: ${why#; } (log $log)"
+fi
+
+# Without it the freed memory stays resident, and inflating by 64 MiB must give
+# back about that much: vessel's RSS falls by at least 48 MiB.
+balloon_run "$LOGS/virtio-linux-balloon-rss.log" --balloon=no-reporting
+if [ -n "$inflated" ] && [ -n "$rss1" ]; then
+	[ "${reported:-0}" -eq 0 ] || why="$why; ${reported} bytes reported with reporting off"
+	[ $((rss0 - rss1)) -ge $((48 * 1024)) ] || why="$why; vessel's RSS fell only ${rss0} -> ${rss1} kB"
+fi
+if [ -z "$why" ]; then
+	echo "PASS virtio-linux-balloon-rss (inflated $inflated pages, RSS ${rss0} -> ${rss1} kB)"
+else
+	echo "FAIL virtio-linux-balloon-rss: ${why#; } (log $log)"
 fi
 # --- web hosting: two VMs, two taps, one namespace
 ns="vessel-web-$$"

@@ -44,7 +44,7 @@ static int setup(void **state)
 	static struct fix f;
 
 	memset(&f, 0, sizeof(f));
-	if (gmem_create(4ull << 20, &f.m) || virtio_balloon_create(f.m, &f.b))
+	if (gmem_create(4ull << 20, &f.m) || virtio_balloon_create(f.m, true, &f.b))
 		return -1;
 	f.d = virtio_balloon_dev(f.b);
 	virtio_dev_set_transport(

@@ -202,7 +202,7 @@ void balloon_get_info(struct virtio_balloon *b, struct balloon_info *out)
 	pthread_mutex_unlock(&b->dev.lock);
 }
 
-int virtio_balloon_create(struct gmem *mem, struct virtio_balloon **out)
+int virtio_balloon_create(struct gmem *mem, bool page_reporting, struct virtio_balloon **out)
 {
 	struct virtio_balloon *b = calloc(1, sizeof(*b));
 	int ret;
@@ -214,6 +214,8 @@ int virtio_balloon_create(struct gmem *mem, struct virtio_balloon **out)
 		free(b);
 		return ret;
 	}
+	if (!page_reporting)
+		b->dev.host_features &= ~BIT64(VIRTIO_BALLOON_F_PAGE_REPORTING);
 	*out = b;
 	return 0;
 }

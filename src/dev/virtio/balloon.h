@@ -52,7 +52,12 @@ struct balloon_info {
 	uint64_t stats_updates;
 };
 
-int virtio_balloon_create(struct gmem *mem, struct virtio_balloon **out) MUST_CHECK;
+/*
+ * page_reporting: offer VIRTIO_BALLOON_F_PAGE_REPORTING (free page reporting
+ * gives the guest's free memory back to the host as it frees it).
+ */
+int virtio_balloon_create(struct gmem *mem, bool page_reporting, struct virtio_balloon **out)
+	MUST_CHECK;
 void virtio_balloon_destroy(struct virtio_balloon *b);
 struct virtio_dev *virtio_balloon_dev(struct virtio_balloon *b);
 
