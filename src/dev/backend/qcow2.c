@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "dev/backend/block.h"
 
 /* Header fields (qcow2.txt "Header"), big-endian. */
@@ -72,39 +73,12 @@ struct qcow2 {
 
 static int q_pread(struct qcow2 *q, void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(q->fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			memset((uint8_t *)buf + done, 0, len - done); /* past EOF reads as zeros */
-			return 0;
-		}
-		done += (size_t)n;
-	}
-	return 0;
+	return fd_pread_full(q->fd, buf, len, off);
 }
 
 static int q_pwrite(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n =
-			pwrite(q->fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	return fd_pwrite_full(q->fd, buf, len, off);
 }
 
 static uint32_t get_be32(const uint8_t *p)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "dev/backend/block.h"
 
 struct raw_backend {
@@ -15,43 +16,12 @@ struct raw_backend {
 
 static int raw_read(struct blk_backend *b, uint64_t off, void *buf, size_t len)
 {
-	struct raw_backend *r = container_of(b, struct raw_backend, b);
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(r->fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			/* Past the end of a file shorter than the disk (cannot happen for raw):
-			 * zeros. */
-			memset((uint8_t *)buf + done, 0, len - done);
-			break;
-		}
-		done += (size_t)n;
-	}
-	return 0;
+	return fd_pread_full(container_of(b, struct raw_backend, b)->fd, buf, len, off);
 }
 
 static int raw_write(struct blk_backend *b, uint64_t off, const void *buf, size_t len)
 {
-	struct raw_backend *r = container_of(b, struct raw_backend, b);
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n =
-			pwrite(r->fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	return fd_pwrite_full(container_of(b, struct raw_backend, b)->fd, buf, len, off);
 }
 
 static int raw_flush(struct blk_backend *b)
