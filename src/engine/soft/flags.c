@@ -165,30 +165,12 @@ static bool cond_from_flags(uint64_t f, unsigned cc)
 	return r ^ (cc & 1);
 }
 
+bool soft_cond_slow(struct soft_cpu *cpu, unsigned cc)
+{
+	return cond_from_flags(soft_flags_get(cpu), cc);
+}
+
 bool soft_cond(struct soft_cpu *cpu, unsigned cc)
 {
-	const struct soft_lazy_flags *lf = &cpu->lf;
-	bool r;
-
-	/* Fast paths for CMP/SUB and TEST/AND, the usual producers of conditions. */
-	if (lf->op == SOFT_LF_SUB) {
-		uint64_t a = lf->a, b = lf->b;
-		switch (cc >> 1) {
-		case 1: r = a < b; return r ^ (cc & 1);
-		case 2: r = a == b; return r ^ (cc & 1);
-		case 3: r = a <= b; return r ^ (cc & 1);
-		case 6: r = soft_sext(a, lf->size) < soft_sext(b, lf->size); return r ^ (cc & 1);
-		case 7: r = soft_sext(a, lf->size) <= soft_sext(b, lf->size); return r ^ (cc & 1);
-		default: break;
-		}
-	} else if (lf->op == SOFT_LF_LOGIC) {
-		uint64_t res = lf->res;
-		switch (cc >> 1) {
-		case 0: case 1: return cc & 1;
-		case 2: r = res == 0; return r ^ (cc & 1);
-		case 4: case 6: r = (res & soft_sign_bit(lf->size)) != 0; return r ^ (cc & 1);
-		default: break;
-		}
-	}
-	return cond_from_flags(soft_flags_get(cpu), cc);
+	return soft_cond_fast(cpu, cc);
 }

@@ -73,9 +73,11 @@ bool soft_flags_cf(struct soft_cpu *cpu);
 void soft_flags_materialize(struct soft_cpu *cpu);
 /* Condition code cc (0-15, the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1, B.1). */
 bool soft_cond(struct soft_cpu *cpu, unsigned cc);
+/* The same from the computed flags, without the fast cases. */
+bool soft_cond_slow(struct soft_cpu *cpu, unsigned cc);
 
 /*
- * soft_cond with the fast cases inline, for callers with a constant cc
+ * soft_cond with the fast cases inline (soft_cond is this, out of line), for callers with a constant cc
  * (the per-condition Jcc handlers): after CMP/SUB and TEST/AND the answer
  * comes from the operands; E/NE from any result-producing kind.
  */
@@ -98,6 +100,7 @@ static inline __attribute__((always_inline)) bool soft_cond_fast(struct soft_cpu
 		switch (cc >> 1) {
 		case 0: case 1: return cc & 1;
 		case 2: r = lf->res == 0; return r ^ (cc & 1);
+		case 4: case 6: r = (lf->res & soft_sign_bit(lf->size)) != 0; return r ^ (cc & 1);
 		default: break;
 		}
 	} else if ((cc >> 1) == 2 && lf->op >= SOFT_LF_ADD && lf->op <= SOFT_LF_SAR) {
@@ -105,7 +108,7 @@ static inline __attribute__((always_inline)) bool soft_cond_fast(struct soft_cpu
 		r = (lf->res & soft_size_mask(lf->size)) == 0;
 		return r ^ (cc & 1);
 	}
-	return soft_cond(cpu, cc);
+	return soft_cond_slow(cpu, cc);
 }
 
 #endif
