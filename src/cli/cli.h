@@ -15,5 +15,8 @@ int cmd_resume(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_balloon(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_host(int argc, char **argv);
+int cmd_memd(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -21,6 +21,9 @@ static const struct cli_command commands[] = {
 	{ .name = "stat", .fn = cmd_stat, .summary = "a VM's counters (exits, memory, engine)" },
 	{ .name = "balloon", .fn = cmd_balloon, .summary = "set a VM's balloon size" },
 	{ .name = "console", .fn = cmd_console, .summary = "follow a detached VM's console log" },
+	{ .name = "host", .fn = cmd_host, .summary = "host-wide settings (KSM, overcommit)" },
+	{ .name = "memd", .fn = cmd_memd, .summary = "the host memory manager: balloon policy daemon" },
+	{ .name = "bench", .fn = cmd_bench, .summary = "benchmarks (engines: soft vs soft+PV vs kvm)" },
 };
 
 static void usage(FILE *f)

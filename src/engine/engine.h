@@ -96,6 +96,11 @@ struct engine_exit {
 struct engine_vm_config {
 	struct gmem *mem;
 	unsigned nr_cpus;
+	/*
+	 * --dedup: share identical guest pages. kvm marks RAM MADV_MERGEABLE for
+	 * the host's KSM; soft runs its own content-based page sharing.
+	 */
+	bool dedup;
 };
 
 /* Counters an engine may report (vessel stat); unknown ones stay 0. */
@@ -104,6 +109,11 @@ struct engine_stats {
 	uint64_t tlb_fills;
 	uint64_t tlb_flushes;
 	uint64_t insns;
+	/* Page sharing (--dedup on soft; kvm reports KSM through /proc instead). */
+	uint64_t share_scanned;  /* pages hashed by the scanner */
+	uint64_t share_shared;   /* guest pages now backed by a shared frame */
+	uint64_t share_zero;     /* of those, pages shared as the zero page */
+	uint64_t share_cow;      /* writes that broke a share (copy on write) */
 };
 
 struct engine_ops {
@@ -128,6 +138,20 @@ struct engine_ops {
 	/* Deliver an MSI (addr 0xFEExxxxx, data) to the guest's LAPICs. Any thread. */
 	int (*msi)(struct engine_vm *vm, uint64_t addr, uint32_t data);
 	void (*get_stats)(struct engine_vm *vm, struct engine_stats *st);
+	/*
+	 * Optional (NULL when the engine has none): signal eventfd `fd` when the
+	 * guest writes `len` bytes (0: any length) to `addr` (port when pio, else
+	 * a guest physical MMIO address), without an exit to the vCPU loop
+	 * (KVM_IOEVENTFD). fd < 0 removes the registration.
+	 */
+	int (*ioeventfd)(struct engine_vm *vm, uint64_t addr, unsigned len, bool pio, int fd);
+	/*
+	 * Optional: raise an MSI (addr, data) whenever eventfd `fd` is signalled,
+	 * from any thread, without the vCPU loop (KVM_IRQFD with a GSI route).
+	 * Returns a handle >= 0 for irqfd_remove, or -errno.
+	 */
+	int (*irqfd_msi)(struct engine_vm *vm, uint64_t addr, uint32_t data, int fd);
+	int (*irqfd_remove)(struct engine_vm *vm, int handle);
 };
 
 extern const struct engine_ops kvm_engine_ops;

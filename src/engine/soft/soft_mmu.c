@@ -1,7 +1,7 @@
 /*
- * The soft CPU's callbacks for a whole VM: TLB fill through the guest page
- * tables (paging.h) onto guest RAM, MMIO to the LAPIC/IOAPIC or out to the
- * VM loop, the MSRs of the platform, the guest TSC and CPUID.
+ * The soft CPU's callbacks for a whole VM (the TLB fill is in soft_fill.c):
+ * MMIO to the LAPIC/IOAPIC or out to the VM loop, the MSRs of the platform,
+ * the guest TSC and CPUID.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,33 +20,6 @@ uint64_t soft_vm_now_ns(void *opaque)
 {
 	struct engine_vm *vm = opaque;
 	return time_mono_ns() - vm->start_ns;
-}
-
-static uint64_t *entry_ptr(void *opaque, uint64_t pa)
-{
-	return gmem_ptr(opaque, pa & ~7ull, 8);
-}
-
-static int tlb_fill(void *opaque, uint64_t va, enum soft_access acc, unsigned cpl,
-		    struct soft_tlb_fill *out)
-{
-	struct engine_vcpu *v = opaque;
-	struct soft_cpu *cpu = v->cpu;
-	struct soft_pt_ctx ctx = {
-		.cr0 = cpu->cr0, .cr3 = cpu->cr3, .cr4 = cpu->cr4, .efer = cpu->efer,
-		.entry_ptr = entry_ptr, .opaque = v->vm->mem,
-	};
-	struct soft_pt_result res;
-	int r = soft_pt_walk(&ctx, va, acc, cpl, &res);
-
-	if (r)
-		return r;
-	out->paddr = res.paddr;
-	out->prot = res.prot;
-	out->global = res.global;
-	out->host_page = gmem_ptr(v->vm->mem, res.paddr, SOFT_PAGE_SIZE);
-	out->mmio = !out->host_page;
-	return 0;
 }
 
 /*
@@ -167,7 +140,7 @@ void soft_vcpu_config(struct engine_vcpu *v, struct soft_cpu_config *cfg)
 {
 	*cfg = (struct soft_cpu_config){
 		.opaque = v,
-		.tlb_fill = tlb_fill,
+		.tlb_fill = soft_vm_tlb_fill,
 		.mmio_read = mmio_read,
 		.mmio_write = mmio_write,
 		.extra_ops = extra_tables,

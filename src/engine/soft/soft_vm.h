@@ -70,6 +70,9 @@ struct engine_vcpu {
 
 /* soft_mmu.c: the callbacks of the soft CPU. */
 void soft_vcpu_config(struct engine_vcpu *v, struct soft_cpu_config *cfg);
+/* The TLB fill callback (soft_fill.c). */
+int soft_vm_tlb_fill(void *opaque, uint64_t va, enum soft_access acc, unsigned cpl,
+		     struct soft_tlb_fill *out);
 uint64_t soft_vm_now_ns(void *opaque);
 
 /* soft_run.c */

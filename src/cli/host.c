@@ -1,0 +1,12 @@
+/* vessel host: being written (placeholder until its owner lands it). */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cmd_host(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "vessel: 'vessel host' is not built yet\n");
+	return CLI_EXIT_USAGE;
+}
