@@ -7,6 +7,7 @@ extern const struct scenario scenario_smoke, scenario_fail, scenario_pagefault, 
 	scenario_user, scenario_syscall, scenario_idle, scenario_fill, scenario_exits;
 extern const struct scenario scenario_vblk, scenario_vconsole, scenario_vrng, scenario_vballoon,
 	scenario_vblkbench;
+extern const struct scenario scenario_pvwork, scenario_enginebench;
 
 static const struct scenario *const scenarios[] = {
 	&scenario_smoke, &scenario_fail,    &scenario_pagefault, &scenario_timer,
@@ -14,6 +15,7 @@ static const struct scenario *const scenarios[] = {
 	&scenario_exits,
 	&scenario_vblk,  &scenario_vconsole, &scenario_vrng, &scenario_vballoon,
 	&scenario_vblkbench,
+	&scenario_pvwork, &scenario_enginebench,
 };
 
 const struct scenario *scenario_find(const char *name, size_t len)
