@@ -26,9 +26,9 @@ static inline __attribute__((always_inline)) int64_t hcall_port(uint64_t nr, uin
 {
 	uint64_t ret = nr;
 	/* The value written is ignored: RAX carries the number, as for VMCALL. */
-	__asm__ volatile("outl %%eax, %w5"
+	__asm__ volatile("outl %%eax, %[port]"
 			 : "+a"(ret)
-			 : "b"(a0), "c"(a1), "d"(a2), "S"(a3), "Nd"((uint16_t)VESSEL_HC_PORT)
+			 : "b"(a0), "c"(a1), "d"(a2), "S"(a3), [port] "i"(VESSEL_HC_PORT)
 			 : "memory");
 	return (int64_t)ret;
 }

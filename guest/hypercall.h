@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define VESSEL_HC_PORT 0x5e0
+#define VESSEL_HC_PORT 0xf5 /* below 0x100: OUT imm8 leaves RDX free for an argument */
 #define VESSEL_HC_BASE 0x56530000u /* "VS" */
 
 enum vessel_hc {
