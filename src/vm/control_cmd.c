@@ -198,7 +198,16 @@ static void out_stat(struct control *ctl, struct json_out *w)
 	json_out_u64(w, "engine_tlb_fills", es.tlb_fills);
 	json_out_u64(w, "engine_tlb_flushes", es.tlb_flushes);
 	json_out_u64(w, "engine_insns", es.insns);
+	json_out_u64(w, "engine_share_scanned", es.share_scanned);
+	json_out_u64(w, "engine_share_shared", es.share_shared);
+	json_out_u64(w, "engine_share_zero", es.share_zero);
+	json_out_u64(w, "engine_share_cow", es.share_cow);
 	out_balloon_stats(vm, w);
+	if (ctl->balloon_at_unix) {
+		json_out_str(w, "balloon_by", ctl->balloon_by);
+		json_out_str(w, "balloon_reason", ctl->balloon_reason);
+		json_out_i64(w, "balloon_at", ctl->balloon_at_unix);
+	}
 }
 
 static void ok_only(char *resp, size_t cap)
@@ -209,6 +218,7 @@ static void ok_only(char *resp, size_t cap)
 static void do_balloon(struct control *ctl, char *resp, size_t cap)
 {
 	struct virtio_balloon *b = vm_virtio_balloon(ctl->vm);
+	const char *by, *reason;
 	uint64_t size;
 	int ret = json_get_u64(&ctl->req, "size", &size);
 
@@ -230,6 +240,12 @@ static void do_balloon(struct control *ctl, char *resp, size_t cap)
 	}
 	/* Whole pages, rounded down; the guest inflates or deflates towards it. */
 	balloon_set_target(b, (uint32_t)(size / GMEM_PAGE_SIZE));
+	/* Optional: who asked and why (vessel memd explains each decision). */
+	by = json_get_str(&ctl->req, "by");
+	reason = json_get_str(&ctl->req, "reason");
+	snprintf(ctl->balloon_by, sizeof(ctl->balloon_by), "%s", by ? by : "user");
+	snprintf(ctl->balloon_reason, sizeof(ctl->balloon_reason), "%s", reason ? reason : "");
+	ctl->balloon_at_unix = time(NULL);
 	ok_only(resp, cap);
 }
 

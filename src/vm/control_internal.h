@@ -28,6 +28,10 @@ struct control {
 	bool started;
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 	struct json_obj req; /* the request being handled (large: kept off the stack) */
+	/* The last balloon request's origin, for `vessel stat` (vessel memd says why). */
+	char balloon_by[32];
+	char balloon_reason[160];
+	int64_t balloon_at_unix; /* 0: no balloon request yet */
 };
 
 #endif
