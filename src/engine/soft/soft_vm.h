@@ -15,12 +15,15 @@
 #include "engine/engine.h"
 #include "engine/soft/cpu.h"
 #include "engine/soft/platform/platform.h"
+#include "engine/soft/soft_pv.h"
 #include "engine/soft/sys_cpuid.h"
 
 /* Instructions between two looks at the clock and the interrupt lines (~50 us). */
 #define SOFT_RUN_SLICE 16384
 /* MMIO accesses one instruction may make (replayed, see soft_run.c). */
 #define SOFT_MMIO_LOG 8
+
+struct soft_share;
 
 struct soft_mmio_access {
 	uint64_t gpa;
@@ -38,6 +41,7 @@ struct engine_vm {
 	struct engine_vcpu *vcpus[PLAT_MAX_CPUS];
 	_Atomic uint64_t exits;
 	bool trace;                 /* VESSEL_SOFT_TRACE: log events and exits */
+	struct soft_share *share;   /* --dedup: page sharing (soft_share.c), else NULL */
 };
 
 struct engine_vcpu {
@@ -65,6 +69,7 @@ struct engine_vcpu {
 	bool mmio_exit;             /* the run stopped for mmio_log[mmio_n] */
 	bool mmio_replay;           /* an MMIO exit was returned: replay on the next run */
 
+	struct soft_pv_vcpu pv;     /* paravirtual interface state (soft_pv.h) */
 	struct ratelimit rl_msr;
 };
 
