@@ -13,6 +13,7 @@
 
 #include "base/time.h"
 #include "engine/soft/op.h"
+#include "engine/soft/soft_share.h"
 #include "engine/soft/soft_vm.h"
 #include "engine/soft/sys.h"
 
@@ -302,6 +303,8 @@ int soft_vcpu_run(struct engine_vcpu *v, struct engine_exit *ex)
 			plat_update(vm->plat, v->id);
 			v->next_event_ns = plat_next_event_ns(vm->plat, v->id);
 		}
+		if (vm->share)
+			soft_share_tick(vm->share, v, now);
 		/*
 		 * In a shadow (RIP still at the instruction after STI or MOV SS)
 		 * exactly that instruction runs before interrupts are taken.
