@@ -3,7 +3,7 @@
 # Safe to run again: it only calls apt-get when something is absent.
 set -eu
 PKGS="build-essential clang libzydis-dev libcmocka-dev libseccomp-dev busybox-static cpio kmod qemu-system-x86 qemu-user qemu-utils e2fsprogs curl iproute2 util-linux perl
-      libclang-rt-14-dev"
+      libclang-rt-14-dev gnuplot-nox"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
