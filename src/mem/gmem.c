@@ -31,6 +31,7 @@ int gmem_create(uint64_t ram_size, struct gmem **out)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	pthread_rwlock_init(&m->dma_lock, NULL);
 	low = MIN(ram_size, GMEM_PCI_HOLE_START);
 	ret = region_map(&m->regions[m->nr_regions], 0, low);
 	if (ret)
@@ -56,6 +57,7 @@ void gmem_destroy(struct gmem *m)
 		return;
 	for (unsigned i = 0; i < m->nr_regions; i++)
 		munmap(m->regions[i].host, m->regions[i].size);
+	pthread_rwlock_destroy(&m->dma_lock);
 	free(m);
 }
 
@@ -70,7 +72,7 @@ static const struct gmem_region *region_find(const struct gmem *m, uint64_t gpa)
 	return NULL;
 }
 
-void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
+const void *gmem_ptr_ro(const struct gmem *m, uint64_t gpa, uint64_t len)
 {
 	const struct gmem_region *r = region_find(m, gpa);
 	uint64_t off;
@@ -82,6 +84,16 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
 	if (len > r->size - off)
 		return NULL;
 	return r->host + off;
+}
+
+void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
+{
+	const void *p = gmem_ptr_ro(m, gpa, len);
+
+	if (unlikely(m->share_ops) && p &&
+	    m->share_ops->unshare(m->share_opaque, gpa, len, true) < 0)
+		return NULL;
+	return (void *)(uintptr_t)p;
 }
 
 bool gmem_is_ram(const struct gmem *m, uint64_t gpa, uint64_t len)
@@ -134,9 +146,27 @@ static void chunk_fill(uint8_t *host, size_t off, size_t n, void *ctx)
 	memset(host, *(int *)ctx, n);
 }
 
+/* Unshare the range and run the walk with no merge in between. */
+static int gmem_write_walk(struct gmem *m, uint64_t gpa, size_t len,
+			   void (*fn)(uint8_t *host, size_t off, size_t n, void *ctx), void *ctx)
+{
+	int ret;
+
+	if (likely(!m->share_ops))
+		return gmem_walk(m, gpa, len, fn, ctx);
+	if (!gmem_is_ram(m, gpa, len))
+		return -EFAULT;
+	gmem_dma_begin(m);
+	ret = m->share_ops->unshare(m->share_opaque, gpa, len, false);
+	if (!ret)
+		ret = gmem_walk(m, gpa, len, fn, ctx);
+	gmem_dma_end(m);
+	return ret;
+}
+
 int gmem_copy_to(struct gmem *m, uint64_t gpa, const void *src, size_t len)
 {
-	return gmem_walk(m, gpa, len, chunk_to, (void *)(uintptr_t)src);
+	return gmem_write_walk(m, gpa, len, chunk_to, (void *)(uintptr_t)src);
 }
 
 int gmem_copy_from(const struct gmem *m, void *dst, uint64_t gpa, size_t len)
@@ -146,7 +176,36 @@ int gmem_copy_from(const struct gmem *m, void *dst, uint64_t gpa, size_t len)
 
 int gmem_fill(struct gmem *m, uint64_t gpa, int byte, size_t len)
 {
-	return gmem_walk(m, gpa, len, chunk_fill, &byte);
+	return gmem_write_walk(m, gpa, len, chunk_fill, &byte);
+}
+
+void gmem_dma_begin(struct gmem *m)
+{
+	/* Off: no lock at all (the ops are set before any device runs). */
+	if (m->share_ops)
+		pthread_rwlock_rdlock(&m->dma_lock);
+}
+
+void gmem_dma_end(struct gmem *m)
+{
+	if (m->share_ops)
+		pthread_rwlock_unlock(&m->dma_lock);
+}
+
+bool gmem_dma_try_exclusive(struct gmem *m)
+{
+	return pthread_rwlock_trywrlock(&m->dma_lock) == 0;
+}
+
+void gmem_dma_exclusive_end(struct gmem *m)
+{
+	pthread_rwlock_unlock(&m->dma_lock);
+}
+
+void gmem_share_attach(struct gmem *m, const struct gmem_share_ops *ops, void *opaque)
+{
+	m->share_opaque = opaque;
+	m->share_ops = ops;
 }
 
 uint64_t gmem_low_end(const struct gmem *m)
