@@ -14,7 +14,8 @@ static void ls_usage(FILE *f)
 		   "List the named VMs of this user (runtime directory: $VESSEL_RUNTIME_DIR, else\n"
 		   "/run/vessel as root, else $XDG_RUNTIME_DIR/vessel): name, pid, engine, state\n"
 		   "(running, paused, stopping; starting or unresponsive when the control socket\n"
-		   "does not answer), vCPUs, memory, balloon size, pages shared by KSM, uptime.\n"
+		   "does not answer), vCPUs, memory, balloon size, shared pages under --dedup\n"
+		   "(kvm: merged by KSM; soft: shared by the engine; - without --dedup), uptime.\n"
 		   "Leftovers of VMs that died are removed on the way.\n\n"
 		   "options:\n"
 		   "  --json      one JSON array of the VMs' \"info\" answers\n"
@@ -62,6 +63,33 @@ static const char *num(char *buf, size_t cap, const struct json_obj *o, const ch
 	return buf;
 }
 
+/* Pages --dedup shares now; "-" without --dedup. soft counts them in its stat. */
+static const char *shared_col(char *buf, size_t cap, const char *name, const struct json_obj *o)
+{
+	const struct json_field *d = json_get(o, "dedup");
+	const char *engine = json_get_str(o, "engine");
+	struct json_obj *st;
+	struct client c;
+	uint64_t v = 0;
+
+	if (!d || d->type != JSON_BOOL) /* a VM of an older vessel: KSM's count */
+		return num(buf, cap, o, "shared_pages");
+	if (!d->b)
+		return "-";
+	if (engine && !strcmp(engine, "kvm"))
+		return num(buf, cap, o, "shared_pages");
+	st = calloc(1, sizeof(*st));
+	if (st && !client_open(name, true, &c)) {
+		if (client_call(&c, "{\"cmd\":\"stat\"}", st, NULL, 0, true) ||
+		    json_get_u64(st, "engine_share_shared", &v))
+			v = 0;
+		client_close(&c);
+	}
+	free(st);
+	snprintf(buf, cap, "%" PRIu64, v);
+	return buf;
+}
+
 static void print_row(const char *name, const struct json_obj *o, const char *state)
 {
 	char pid[24], cpus[24], mem[24], balloon[24], shared[24], up[24];
@@ -78,7 +106,7 @@ static void print_row(const char *name, const struct json_obj *o, const char *st
 	fmt_uptime(up, sizeof(up), o);
 	printf("%-16s %7s %-6s %-12s %4s %6s %7s %7s %8s\n", name, num(pid, sizeof(pid), o, "pid"),
 	       engine ? engine : "-", st ? st : "-", num(cpus, sizeof(cpus), o, "cpus"), mem,
-	       balloon, num(shared, sizeof(shared), o, "shared_pages"), up);
+	       balloon, shared_col(shared, sizeof(shared), name, o), up);
 }
 
 int cmd_ls(int argc, char **argv)

@@ -49,6 +49,11 @@ static void run_usage(FILE *f)
 		"                    pci (default for bzImage kernels: stock Linux has only\n"
 		"                    virtio-pci) or mmio (default for ELF kernels: the test\n"
 		"                    guest; windows at 0xD0000000 + i*4K, IRQs 5,6,7,9,10,11...)\n"
+		"  --dedup           share identical guest pages with other --dedup VMs (kvm:\n"
+		"                    guest RAM marked for the host's KSM, see 'vessel host\n"
+		"                    ksm'; soft: the engine's own page sharing). Off by\n"
+		"                    default: shared pages are a cross-VM timing side\n"
+		"                    channel (docs/overcommit.md)\n"
 		"  --name NAME       name the VM ([A-Za-z0-9_.-], at most 64, unique): it gets a\n"
 		"                    control socket in the runtime directory, for vessel ls,\n"
 		"                    stop, kill, pause, resume, stat, balloon\n"
@@ -58,10 +63,13 @@ static void run_usage(FILE *f)
 		"  --user USER[:GROUP]  run the VM as this user after set-up (needs root)\n"
 		"  --no-sandbox      no seccomp filter (debugging only; see docs/isolation.md)\n"
 		"  -h, --help        this text\n\n"
+		"admission: the --mem of all live VMs of the runtime directory, this one\n"
+		"included, must stay within the overcommit ratio x host RAM, or the VM is\n"
+		"refused (exit %d); see 'vessel host overcommit'.\n\n"
 		"exit status: the guest's status byte when it writes one to port 0xf4;\n"
 		"0 when the guest resets or powers off; %d on bad options or input;\n"
 		"%d when the guest crashes (triple fault, emulation failure); 128+N on signal N.\n",
-		VM_MAX_CPUS, CLI_EXIT_USAGE, CLI_EXIT_CRASH);
+		VM_MAX_CPUS, CLI_EXIT_USAGE, CLI_EXIT_USAGE, CLI_EXIT_CRASH);
 }
 
 static int parse_mem(const char *s, uint64_t *out)
@@ -197,6 +205,7 @@ int cmd_run(int argc, char **argv)
 		{ "detach", no_argument, NULL, 'd' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "no-sandbox", no_argument, NULL, 'S' },
+		{ "dedup", no_argument, NULL, 'M' },
 		{ 0 },
 	};
 	struct vm_config cfg = {
@@ -273,6 +282,7 @@ int cmd_run(int argc, char **argv)
 		case 'd': mg.detach = true; break;
 		case 'u': mg.user = optarg; break;
 		case 'S': mg.no_sandbox = true; break;
+		case 'M': cfg.dedup = true; break;
 		case 'h':
 			run_usage(stdout);
 			return 0;

@@ -3,6 +3,11 @@
  * the VM's name (runtime.h), a detached process whose console goes to a log,
  * the control socket (control.h) and the sandbox (sandbox.h).
  *
+ * Admission control (src/mem/overcommit/admission_runtime.h) happens here
+ * too, before vm_create, in the process that will be the VM: every VM, named
+ * or not, takes a name in the runtime directory (an anonymous one,
+ * "~anon-PID", without --name) and publishes its --mem there.
+ *
  * --detach forks before vm_create, because a KVM VM belongs to the process
  * (the mm) that created it; the parent waits on a pipe for the child's
  * verdict, "ok" or the error line, so errors still reach the terminal with a
@@ -22,6 +27,7 @@
 #include "base/time.h"
 #include "cli/cli.h"
 #include "cli/manage.h"
+#include "mem/overcommit/admission_runtime.h"
 
 static int parse_id(const char *s, unsigned long *out)
 {
@@ -122,6 +128,62 @@ static int parent_wait(struct run_manage *m, pid_t child, int rfd)
 	return CLI_EXIT_USAGE;
 }
 
+static void meta_fill(const struct run_manage *m, const struct vm_config *cfg, const char *engine,
+		      struct runtime_meta *meta)
+{
+	*meta = (struct runtime_meta){
+		.pid = getpid(),
+		.uid = getuid(),
+		.engine = engine,
+		.mem_bytes = cfg->mem_bytes,
+		.nr_cpus = cfg->nr_cpus,
+		.start_unix = m->start_unix,
+		.log_path = m->log_path,
+		.dedup = cfg->dedup,
+	};
+}
+
+/*
+ * In the VM's own process (the detached child, or the foreground run), with
+ * the name held: refuse what does not fit, else publish NAME.json. The engine
+ * is the one asked for ("auto" until vm_create resolves it).
+ */
+static int admit(struct run_manage *m, const struct vm_config *cfg)
+{
+	struct runtime_meta meta;
+	struct verr err = {0};
+	int ret;
+
+	meta_fill(m, cfg, cfg->engine, &meta);
+	ret = admission_enter(&m->claim, &meta, &err);
+	if (ret)
+		run_manage_fail(m, err.msg);
+	return ret;
+}
+
+/* A VM without --name: an anonymous entry, so that admission still counts it. */
+static void prepare_anon(struct run_manage *m, const struct vm_config *cfg, int *status)
+{
+	struct verr err = {0};
+
+	m->log_path[0] = '\0';
+	if (runtime_dir(m->dir, true, &err)) {
+		/* No runtime directory at all (no XDG_RUNTIME_DIR): no one to compare with. */
+		fprintf(stderr, "vessel: warning: no admission control: %s\n", err.msg);
+		*status = 0;
+		return;
+	}
+	if (runtime_claim_anon(m->dir, &m->claim, &err)) {
+		fprintf(stderr, "vessel: %s\n", err.msg);
+		return;
+	}
+	if (admit(m, cfg)) {
+		runtime_release(&m->claim);
+		return;
+	}
+	*status = 0;
+}
+
 bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status)
 {
 	struct verr err = {0};
@@ -141,7 +203,7 @@ bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status
 	if (m->user && parse_user(m->user, &m->sb))
 		return false;
 	if (!m->name) {
-		*status = 0;
+		prepare_anon(m, cfg, status);
 		return false;
 	}
 	if (runtime_dir(m->dir, true, &err) || runtime_claim(m->dir, m->name, &m->claim, &err)) {
@@ -155,6 +217,8 @@ bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status
 	}
 	if (!m->detach) {
 		m->log_path[0] = '\0';
+		if (admit(m, cfg))
+			goto err_release;
 		*status = 0;
 		return false;
 	}
@@ -193,6 +257,9 @@ bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status
 	close(log_fd);
 	cfg->console_in_fd = -1;
 	cfg->console_out_fd = STDOUT_FILENO;
+	/* Refused: the parent prints why and removes the name. */
+	if (admit(m, cfg))
+		return false;
 	*status = 0;
 	return false;
 err_release:
@@ -233,19 +300,19 @@ int run_manage_start(struct run_manage *m, struct vm *vm, const struct vm_config
 			.start_unix = m->start_unix,
 			.start_ns = m->start_ns,
 		};
-		const struct runtime_meta meta = {
-			.pid = getpid(),
-			.uid = getuid(),
-			.engine = vm_engine_name(vm),
-			.mem_bytes = cfg->mem_bytes,
-			.nr_cpus = cfg->nr_cpus,
-			.start_unix = m->start_unix,
-			.log_path = m->log_path,
-		};
 
 		ret = control_create(vm, &cc, &m->ctl, &err);
-		if (!ret)
-			ret = runtime_write_meta(&m->claim, &meta, &err);
+		if (ret) {
+			run_manage_fail(m, err.msg);
+			return ret;
+		}
+	}
+	if (m->claim.lock_fd >= 0) {
+		struct runtime_meta meta;
+
+		/* Again, now with the engine vm_create picked; the same --mem admission counted. */
+		meta_fill(m, cfg, vm_engine_name(vm), &meta);
+		ret = runtime_write_meta(&m->claim, &meta, &err);
 		if (ret) {
 			run_manage_fail(m, err.msg);
 			return ret;

@@ -132,6 +132,8 @@ static void out_info(struct control *ctl, struct json_out *w)
 		json_out_u64(w, "shared_pages", ksm);
 	else
 		json_out_null(w, "shared_pages");
+	/* Shared pages: shared_pages (kvm, KSM) or engine_share_shared (soft, in stat). */
+	json_out_bool(w, "dedup", vm->cfg.dedup);
 	json_out_i64(w, "start", ctl->start_unix);
 	json_out_u64(w, "uptime_ms", (time_mono_ns() - ctl->start_ns) / 1000000);
 }

@@ -10,8 +10,16 @@
  *   NAME.json  metadata (pid, engine, memory, vCPUs, start time, log path);
  *   NAME.log   the console log of a detached VM (kept after the VM ends).
  * Leftovers of a dead VM are removed by whoever takes the lock next
- * (`vessel run` with that name, `vessel ls`, `vessel stop`): the VM process
- * itself cannot unlink once sandboxed.
+ * (`vessel run` with that name, `vessel ls`, `vessel stop`, the admission
+ * scan): the VM process itself cannot unlink once sandboxed.
+ *
+ * A VM without --name still publishes NAME.lock and NAME.json under a
+ * generated name "~anon-PID" (no socket, no log), so that admission control
+ * (src/mem/overcommit/admission_runtime.h) counts its memory. '~' is not a
+ * name character, so these entries never collide with a user's name and
+ * `vessel ls` (runtime_list) does not show them. Host-wide files live beside
+ * the VMs under reserved names that no VM may take: admission.lock (the
+ * admission lock) and host.json (host settings, `vessel host overcommit`).
  */
 #ifndef VESSEL_VM_RUNTIME_H
 #define VESSEL_VM_RUNTIME_H
@@ -41,13 +49,17 @@ struct runtime_meta {
 	unsigned nr_cpus;
 	int64_t start_unix;   /* seconds since the epoch */
 	const char *log_path; /* "" when the console is not logged */
+	bool dedup;           /* --dedup */
 };
 
 /* Resolve the runtime directory into dir[RUNTIME_PATH_MAX]; create it (0700) if asked. */
 int runtime_dir(char *dir, bool create, struct verr *err) MUST_CHECK;
 
-/* [A-Za-z0-9_.-]{1,64}, not "." or ".." */
+/* [A-Za-z0-9_.-]{1,64}, not "." or "..", not a reserved name ("admission", "host") */
 bool runtime_name_valid(const char *name);
+
+/* "~anon-" followed by 1 to 10 digits: the generated name of a VM without --name. */
+bool runtime_name_anon(const char *name);
 
 /* dir/NAME.ext into out[RUNTIME_PATH_MAX]; -ENAMETOOLONG if it does not fit. */
 int runtime_path(char *out, const char *dir, const char *name, const char *ext) MUST_CHECK;
@@ -59,6 +71,8 @@ int runtime_path(char *out, const char *dir, const char *name, const char *ext) 
  */
 int runtime_claim(const char *dir, const char *name, struct runtime_claim *c,
 		  struct verr *err) MUST_CHECK;
+/* runtime_claim for a VM without --name, under "~anon-PID" (PID: this process). */
+int runtime_claim_anon(const char *dir, struct runtime_claim *c, struct verr *err) MUST_CHECK;
 /* Remove NAME's socket, metadata and lock file, then drop the lock. Accepts a released claim. */
 void runtime_release(struct runtime_claim *c);
 
@@ -66,7 +80,10 @@ void runtime_release(struct runtime_claim *c);
 int runtime_write_meta(const struct runtime_claim *c, const struct runtime_meta *m,
 		       struct verr *err) MUST_CHECK;
 
-/* 1 when a live process holds NAME's lock, 0 when not (files cleaned), -errno on error. */
+/*
+ * 1 when a live process holds NAME's lock (a user name or an anonymous one),
+ * 0 when not (files cleaned), -errno on error.
+ */
 int runtime_is_live(const char *dir, const char *name) MUST_CHECK;
 
 /* Names with any file (.lock, .sock, .json) in dir, sorted; the caller frees *names. */

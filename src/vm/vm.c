@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "boot/boot.h"
 #include "mem/gmem.h"
+#include "mem/overcommit/ksm.h"
 #include "vm/vm_internal.h"
 
 /* The largest initrd we accept: it must fit in low RAM anyway. */
@@ -118,7 +119,21 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct verr *err)
 			 (unsigned long long)(cfg->mem_bytes >> 20), strerror(-ret));
 		goto err_destroy;
 	}
-	ecfg = (struct engine_vm_config){ .mem = vm->mem, .nr_cpus = vm->nr_cpus };
+	/*
+	 * kvm: KSM merges what is marked, before the engine maps the RAM (marking
+	 * only flags the host VMAs; KVM's EPT follows the host page tables). soft
+	 * reads ecfg.dedup and shares pages itself.
+	 */
+	if (cfg->dedup && !strcmp(vm->ops->name, "kvm")) {
+		ret = ksm_mark_mergeable(vm->mem, err);
+		if (ret)
+			goto err_destroy;
+	}
+	ecfg = (struct engine_vm_config){
+		.mem = vm->mem,
+		.nr_cpus = vm->nr_cpus,
+		.dedup = cfg->dedup,
+	};
 	ret = vm->ops->vm_create(&ecfg, &vm->evm, err);
 	if (ret)
 		goto err_destroy;

@@ -51,6 +51,12 @@ struct vm_config {
 	int console_in_fd;       /* guest UART input; -1: none */
 	int console_out_fd;      /* guest UART output */
 	int signal_fd;           /* signalfd whose signals ask for a stop; -1: none */
+	/*
+	 * --dedup: share identical guest pages (kvm: RAM marked MADV_MERGEABLE
+	 * for the host's KSM; soft: the engine's own page sharing). Off by
+	 * default: shared pages are a cross-VM timing side channel.
+	 */
+	bool dedup;
 	struct vm_virtio_config virtio;
 };
 
@@ -74,6 +80,7 @@ void vm_destroy(struct vm *vm);
 
 /* Name of the engine actually used ("kvm"/"soft"), after vm_create. */
 const char *vm_engine_name(const struct vm *vm);
+
 
 /*
  * Pause (src/vm/pause.c): every vCPU is kicked out of the engine and parks
