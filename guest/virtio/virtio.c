@@ -115,6 +115,13 @@ int vio_queue_setup(struct vio_dev *d, unsigned q, struct vio_queue *vq)
 	vq->avail = (volatile uint16_t *)(frame + 0x400);
 	vq->used = (volatile uint32_t *)(frame + 0x800);
 	vq->avail_idx = vq->last_used = 0;
+	/*
+	 * VIRTQ_AVAIL_F_NO_INTERRUPT (2.7.7): we poll the used ring, so the
+	 * device need not interrupt and we need not read/ack InterruptStatus
+	 * after each request (two exits each on kvm: the notify stays the only
+	 * register access of a request, and with an ioeventfd it exits neither).
+	 */
+	vq->avail[0] = VIO_AVAIL_F_NO_INTERRUPT;
 	wr(d, R_QUEUE_NUM, vq->size);
 	wr(d, R_DESC_LO, (uint32_t)frame);
 	wr(d, R_DESC_HI, (uint32_t)(frame >> 32));
@@ -129,6 +136,11 @@ int vio_queue_setup(struct vio_dev *d, unsigned q, struct vio_queue *vq)
 void vio_driver_ok(struct vio_dev *d)
 {
 	wr(d, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+}
+
+void vio_int_ack(struct vio_dev *d)
+{
+	wr(d, R_INT_ACK, rd(d, R_INT_STATUS));
 }
 
 uint32_t vio_status(struct vio_dev *d)
@@ -187,9 +199,6 @@ int64_t vio_wait(struct vio_queue *vq, uint64_t spins)
 		uint32_t len = vq->used[1 + 2 * slot + 1];
 
 		vq->last_used++;
-		/* Acknowledge the interrupt status the device raised (the line is unused: we poll).
-		 */
-		wr(vq->dev, R_INT_ACK, rd(vq->dev, R_INT_STATUS));
 		return len;
 	}
 }

@@ -24,6 +24,7 @@
 
 #define VIO_DESC_F_NEXT 1
 #define VIO_DESC_F_WRITE 2
+#define VIO_AVAIL_F_NO_INTERRUPT 1
 
 struct vio_dev {
 	uint64_t base;
@@ -63,6 +64,8 @@ int vio_init(struct vio_dev *d, uint64_t want);
 int vio_queue_setup(struct vio_dev *d, unsigned q, struct vio_queue *vq);
 void vio_driver_ok(struct vio_dev *d);
 uint32_t vio_status(struct vio_dev *d);
+/* Read and acknowledge InterruptStatus (lowers the line after a config change). */
+void vio_int_ack(struct vio_dev *d);
 uint32_t vio_config32(struct vio_dev *d, unsigned off);
 uint8_t vio_config8(struct vio_dev *d, unsigned off);
 

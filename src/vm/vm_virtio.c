@@ -15,10 +15,12 @@
 #include "dev/virtio/blk.h"
 #include "dev/virtio/console.h"
 #include "dev/virtio/device.h"
+#include "dev/virtio/iothread.h"
 #include "dev/virtio/net.h"
 #include "dev/virtio/rng.h"
 #include "dev/virtio/transport/mmio.h"
 #include "dev/virtio/transport/pci.h"
+#include "base/log.h"
 #include "vm/vm_internal.h"
 
 #define VM_VIRTIO_MAX (VM_MAX_DISKS + 4)
@@ -39,7 +41,82 @@ struct vm_virtio {
 	struct vm_virtio_slot slots[VM_VIRTIO_MAX];
 	unsigned nr;
 	struct virtio_balloon *balloon; /* also in slots[] */
+	/* Engines with ioeventfd (kvm): queue notifications are served here, not on exits. */
+	struct virtio_iothread *iothread;
 };
+
+static int accel_ioeventfd(void *opaque, uint64_t addr, unsigned len, bool pio, int fd)
+{
+	struct vm *vm = opaque;
+
+	return vm->ops->ioeventfd(vm->evm, addr, len, pio, fd);
+}
+
+static int accel_irqfd_msi(void *opaque, uint64_t addr, uint32_t data, int fd)
+{
+	struct vm *vm = opaque;
+
+	return vm->ops->irqfd_msi(vm->evm, addr, data, fd);
+}
+
+static int accel_irqfd_remove(void *opaque, int handle)
+{
+	struct vm *vm = opaque;
+
+	return vm->ops->irqfd_remove(vm->evm, handle);
+}
+
+/*
+ * Hand the engine's ioeventfd/irqfd ops (when it has them: kvm; soft has
+ * none) to the transports, with one I/O thread for the VM. Anything missing
+ * or failing leaves the exit path and the msi op, which always work: the
+ * fallback is logged at debug level and is never an error.
+ */
+static void vm_virtio_accel(struct vm *vm, struct vm_virtio *v)
+{
+	struct virtio_accel a = {.opaque = vm};
+	int ret;
+
+	if (vm->ops->ioeventfd)
+		a.ioeventfd = accel_ioeventfd;
+	if (vm->ops->irqfd_msi && vm->ops->irqfd_remove && v->use_pci) {
+		a.irqfd_msi = accel_irqfd_msi;
+		a.irqfd_remove = accel_irqfd_remove;
+	}
+	if (!a.ioeventfd && !a.irqfd_msi) {
+		log_debug("virtio: engine %s has no ioeventfd/irqfd: notifications are exits",
+			  vm->ops->name);
+		return;
+	}
+	if (a.ioeventfd) {
+		ret = virtio_iothread_create(&v->iothread);
+		if (ret) {
+			log_debug("virtio: no I/O thread (%s): notifications are exits",
+				  strerror(-ret));
+			a.ioeventfd = NULL;
+		}
+	}
+	for (unsigned i = 0; i < v->nr; i++) {
+		struct vm_virtio_slot *s = &v->slots[i];
+
+		ret = s->pci ? virtio_pci_accel(s->pci, &a, v->iothread)
+			     : virtio_mmio_accel(s->mmio, &a, v->iothread);
+		if (ret)
+			log_debug("virtio-%s: fast notification paths partly off: %s",
+				  s->dev->ops->name, strerror(-ret));
+	}
+	if (v->iothread) {
+		ret = virtio_iothread_start(v->iothread);
+		if (ret) {
+			/* Nothing would read the eventfds: give the ioeventfds up now. */
+			log_debug("virtio: cannot start the I/O thread: %s", strerror(-ret));
+			for (unsigned i = 0; i < v->nr; i++) {
+				virtio_pci_accel_off(v->slots[i].pci);
+				virtio_mmio_accel_off(v->slots[i].mmio);
+			}
+		}
+	}
+}
 
 /* Default transport: PCI for Linux bzImages (stock kernels have no virtio-mmio command line), mmio
  * for ELF. */
@@ -201,6 +278,7 @@ int vm_virtio_create(struct vm *vm, struct verr *err)
 					v->slots[i].dev->ops->name, v->use_pci ? "PCI" : "MMIO",
 					strerror(-ret));
 	}
+	vm_virtio_accel(vm, v);
 	for (unsigned i = 0; i < v->nr; i++) {
 		if (v->slots[i].kind == VV_CONSOLE)
 			ret = virtio_console_start(v->slots[i].obj);
@@ -219,6 +297,8 @@ void vm_virtio_destroy(struct vm *vm)
 
 	if (!v)
 		return;
+	/* First: no request may run in the I/O thread once devices go away. */
+	virtio_iothread_destroy(v->iothread);
 	for (unsigned i = 0; i < v->nr; i++) {
 		struct vm_virtio_slot *s = &v->slots[i];
 

@@ -93,6 +93,20 @@ struct virtio_transport {
 	void (*interrupt)(void *opaque, struct virtio_dev *d, int q);
 };
 
+/*
+ * Notification fast paths an engine may offer (engine.h: kvm's ioeventfd and
+ * irqfd), handed to the transports by the VM; a NULL member means "not
+ * available" and the transport keeps the exit path / dev_host->msi.
+ */
+struct virtio_accel {
+	void *opaque;
+	/* Signal eventfd fd on a guest write to addr (len bytes, 0: any); fd < 0 removes. */
+	int (*ioeventfd)(void *opaque, uint64_t addr, unsigned len, bool pio, int fd);
+	/* Signalling fd raises MSI (addr, data); returns a handle >= 0 or -errno. */
+	int (*irqfd_msi)(void *opaque, uint64_t addr, uint32_t data, int fd);
+	int (*irqfd_remove)(void *opaque, int handle);
+};
+
 struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	void *priv; /* the device type's state */

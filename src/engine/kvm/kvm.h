@@ -15,6 +15,38 @@
 /* Signal used to kick a vCPU thread out of KVM_RUN; its handler does nothing. */
 #define KVM_KICK_SIGNAL SIGUSR2
 
+/* ioeventfd registrations kept so that fd < 0 can undo one (KVM needs its fd back). */
+#define KVM_MAX_IOEVENTFDS 128
+/* MSI routes for irqfds: GSIs from KVM_MSI_GSI_BASE, after the IOAPIC's 24 inputs. */
+#define KVM_MAX_MSI_ROUTES 128
+#define KVM_MSI_GSI_BASE 24
+#define KVM_IOAPIC_PINS 24
+#define KVM_PIC_PINS 16
+
+struct kvm_ioeventfd_reg {
+	bool used;
+	bool pio;
+	uint64_t addr;
+	uint32_t len;
+	int fd;
+};
+
+struct kvm_msi_route {
+	bool used;
+	uint64_t addr;
+	uint32_t data;
+	int fd;
+};
+
+/* kvm_irqfd.c: KVM_IOEVENTFD, KVM_IRQFD and the GSI routing table behind them. */
+struct kvm_irqfd_state {
+	pthread_mutex_t lock; /* ops come from vCPU and I/O threads */
+	bool lock_ok;
+	bool has_ioeventfd, has_irqfd;
+	struct kvm_ioeventfd_reg ioev[KVM_MAX_IOEVENTFDS];
+	struct kvm_msi_route msi[KVM_MAX_MSI_ROUTES];
+};
+
 struct engine_vm {
 	int kvm_fd;
 	int vm_fd;
@@ -24,6 +56,7 @@ struct engine_vm {
 	struct kvm_cpuid2 *cpuid; /* supported CPUID, adjusted per vCPU at creation */
 	struct gmem *mem;
 	atomic_ullong exits;
+	struct kvm_irqfd_state irqfd;
 };
 
 struct engine_vcpu {
@@ -45,6 +78,13 @@ int kvm_get_regs(struct engine_vcpu *vcpu, struct engine_regs *regs);
 int kvm_set_regs(struct engine_vcpu *vcpu, const struct engine_regs *regs);
 int kvm_get_sregs(struct engine_vcpu *vcpu, struct engine_sregs *sregs);
 int kvm_set_sregs(struct engine_vcpu *vcpu, const struct engine_sregs *sregs);
+
+/* kvm_irqfd.c: the optional notification ops (engine.h); setup probes the capabilities. */
+int kvm_irqfd_setup(struct engine_vm *vm) MUST_CHECK;
+void kvm_irqfd_cleanup(struct engine_vm *vm);
+int kvm_ioeventfd(struct engine_vm *vm, uint64_t addr, unsigned len, bool pio, int fd);
+int kvm_irqfd_msi(struct engine_vm *vm, uint64_t addr, uint32_t data, int fd);
+int kvm_irqfd_remove(struct engine_vm *vm, int handle);
 
 int kvm_cpuid_setup(struct engine_vm *vm, struct verr *err) MUST_CHECK;
 int kvm_cpuid_apply(struct engine_vcpu *vcpu) MUST_CHECK;

@@ -105,6 +105,7 @@ static void kvm_vm_destroy(struct engine_vm *vm)
 	if (!vm)
 		return;
 	free(vm->cpuid);
+	kvm_irqfd_cleanup(vm);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -163,6 +164,9 @@ static int kvm_vm_create(const struct engine_vm_config *cfg, struct engine_vm **
 	ret = kvm_cpuid_setup(vm, err);
 	if (ret)
 		goto err_destroy;
+	ret = kvm_irqfd_setup(vm);
+	if (ret)
+		goto err_destroy;
 	*out = vm;
 	return 0;
 err_destroy:
@@ -210,4 +214,7 @@ const struct engine_ops kvm_engine_ops = {
 	.irq_line = kvm_irq_line,
 	.msi = kvm_msi,
 	.get_stats = kvm_get_stats,
+	.ioeventfd = kvm_ioeventfd,
+	.irqfd_msi = kvm_irqfd_msi,
+	.irqfd_remove = kvm_irqfd_remove,
 };

@@ -4,8 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include "base/log.h"
 #include "dev/virtio/device.h"
+#include "dev/virtio/iothread.h"
 
 struct virtio_mmio {
 	struct virtio_dev *dev;
@@ -13,6 +17,11 @@ struct virtio_mmio {
 	unsigned gsi;
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
 	bool line; /* level we drive on gsi */
+	uint64_t base;
+	/* virtio_mmio_accel: QueueNotify as an ioeventfd while DRIVER_OK (-1: exits only). */
+	struct virtio_accel accel;
+	int notify_fd;
+	bool notify_on;
 };
 
 unsigned virtio_mmio_irq(unsigned i)
@@ -37,6 +46,29 @@ static void mmio_update_line(struct virtio_mmio *m)
 static void mmio_interrupt(void *opaque, struct virtio_dev *d, int q)
 {
 	mmio_update_line(opaque);
+}
+
+/*
+ * QueueNotify is one register for every queue and the engine's ioeventfd op
+ * has no data match, so the eventfd stands for "some queue was kicked": the
+ * I/O thread passes over every ready queue (a spurious notification finds
+ * nothing new and costs one look at the available index). Registered when
+ * the driver sets DRIVER_OK, unregistered at reset.
+ */
+static void mmio_notify_register(struct virtio_mmio *m, bool on)
+{
+	int ret;
+
+	if (m->notify_fd < 0 || m->notify_on == on)
+		return;
+	ret = m->accel.ioeventfd(m->accel.opaque, m->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, false,
+				 on ? m->notify_fd : -1);
+	if (ret)
+		log_debug("virtio-%s: %s the QueueNotify ioeventfd: %s (MMIO exits then)",
+			  m->dev->ops->name, on ? "cannot register" : "cannot unregister",
+			  strerror(-ret));
+	/* Once asked off it is off for us, even if the engine complained. */
+	m->notify_on = on && !ret;
 }
 
 static struct virtio_queue *mmio_queue(struct virtio_mmio *m)
@@ -93,6 +125,9 @@ static void mmio_reg_write(struct virtio_mmio *m, uint64_t off, uint32_t v)
 		if (v == 0) {
 			m->dev_features_sel = m->drv_features_sel = m->queue_sel = 0;
 			mmio_update_line(m);
+			mmio_notify_register(m, false);
+		} else if (d->status & VIRTIO_STATUS_DRIVER_OK) {
+			mmio_notify_register(m, true);
 		}
 		return;
 	}
@@ -175,6 +210,8 @@ int virtio_mmio_create(struct bus *mmio, uint64_t base, unsigned gsi, const stru
 	m->dev = d;
 	m->host = *host;
 	m->gsi = gsi;
+	m->base = base;
+	m->notify_fd = -1;
 	virtio_dev_set_transport(
 		d, &(struct virtio_transport){.opaque = m, .interrupt = mmio_interrupt});
 	ret = bus_register(mmio, base, VIRTIO_MMIO_SIZE, &mmio_ops, m, d->ops->name);
@@ -187,7 +224,42 @@ int virtio_mmio_create(struct bus *mmio, uint64_t base, unsigned gsi, const stru
 	return 0;
 }
 
+int virtio_mmio_accel(struct virtio_mmio *m, const struct virtio_accel *a,
+		      struct virtio_iothread *t)
+{
+	int fd, ret;
+
+	if (!a->ioeventfd || !t)
+		return 0;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	ret = virtio_iothread_add(t, fd, m->dev, VIRTIO_IOTHREAD_ALL_QUEUES);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	pthread_mutex_lock(&m->dev->lock);
+	m->accel = *a;
+	m->notify_fd = fd;
+	pthread_mutex_unlock(&m->dev->lock);
+	return 0;
+}
+
+void virtio_mmio_accel_off(struct virtio_mmio *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->dev->lock);
+	mmio_notify_register(m, false);
+	if (m->notify_fd >= 0)
+		close(m->notify_fd);
+	m->notify_fd = -1;
+	pthread_mutex_unlock(&m->dev->lock);
+}
+
 void virtio_mmio_destroy(struct virtio_mmio *m)
 {
+	virtio_mmio_accel_off(m);
 	free(m);
 }

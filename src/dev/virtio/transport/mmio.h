@@ -15,7 +15,9 @@
 #include "dev/bus.h"
 #include "dev/dev.h"
 
+struct virtio_accel;
 struct virtio_dev;
+struct virtio_iothread;
 struct virtio_mmio;
 
 #define VIRTIO_MMIO_BASE 0xD0000000ull
@@ -61,6 +63,17 @@ unsigned virtio_mmio_irq(unsigned i);
 /* Register [base, base+VIRTIO_MMIO_SIZE) on the MMIO bus for d. */
 int virtio_mmio_create(struct bus *mmio, uint64_t base, unsigned gsi, const struct dev_host *host,
 		       struct virtio_dev *d, struct virtio_mmio **out) MUST_CHECK;
+/*
+ * Use the engine's ioeventfd (a->ioeventfd non-NULL) before the guest runs:
+ * while DRIVER_OK is set, QueueNotify signals an eventfd watched by t, which
+ * passes over every ready queue (no data match: see mmio.c). Interrupts keep
+ * the level line (irq_set). 0 or -errno (then the exit path stays).
+ */
+int virtio_mmio_accel(struct virtio_mmio *m, const struct virtio_accel *a,
+		      struct virtio_iothread *t) MUST_CHECK;
+/* Back to the exit path (the I/O thread could not start). NULL is fine. */
+void virtio_mmio_accel_off(struct virtio_mmio *m);
+/* Unregisters the ioeventfd; stop the I/O thread first. NULL is fine. */
 void virtio_mmio_destroy(struct virtio_mmio *m);
 
 #endif

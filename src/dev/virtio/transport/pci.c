@@ -4,9 +4,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include "base/log.h"
 #include "dev/pci/pci.h"
 #include "dev/virtio/device.h"
+#include "dev/virtio/iothread.h"
 
 #define VPCI_MAX_VECTORS (VIRTIO_MAX_QUEUES + 1)
 #define MSIX_CTRL_ENABLE 0x8000
@@ -15,6 +19,14 @@
 
 struct msix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl;
+};
+
+/* One MSI-X vector's irqfd: the eventfd and the route it is bound to (handle -1: none). */
+struct vpci_irqfd {
+	int fd;
+	int handle;
+	uint64_t addr;
+	uint32_t data;
 };
 
 struct virtio_pci {
@@ -30,6 +42,12 @@ struct virtio_pci {
 	bool intx; /* level we drive */
 	struct msix_entry msix[VPCI_MAX_VECTORS];
 	uint64_t pba;
+	/* Fast paths (virtio_pci_accel); all fds -1 and accel zeroed without them. */
+	struct virtio_accel accel;
+	int notify_fd[VIRTIO_MAX_QUEUES];
+	bool notify_on[VIRTIO_MAX_QUEUES]; /* registered as an ioeventfd now */
+	struct vpci_irqfd irqfd[VPCI_MAX_VECTORS];
+	bool irqfd_off; /* the engine refused once: the ioctl path from then on */
 };
 
 /* virtio_pci_cap (4.1.4) and virtio_pci_notify_cap (4.1.4.4). */
@@ -63,17 +81,107 @@ static bool vpci_msix_on(const struct virtio_pci *p)
 	return (vpci_msix_ctrl(p) & MSIX_CTRL_ENABLE) != 0;
 }
 
+static void vpci_irqfd_drop(struct virtio_pci *p, unsigned v)
+{
+	struct vpci_irqfd *f = &p->irqfd[v];
+	int ret;
+
+	if (f->handle < 0)
+		return;
+	ret = p->accel.irqfd_remove(p->accel.opaque, f->handle);
+	if (ret)
+		log_debug("virtio-%s: removing the irqfd of vector %u: %s", p->dev->ops->name, v,
+			  strerror(-ret));
+	f->handle = -1;
+}
+
+/*
+ * Deliver vector v through its irqfd (an eventfd write, no ioctl); false
+ * when the caller must use dev_host->msi. The route follows the entry: when
+ * the guest reprogrammed address or data since the last delivery, the old
+ * route goes and a new one is made (masking stays ours: we only write the
+ * eventfd for an unmasked entry).
+ */
+static bool vpci_irqfd_fire(struct virtio_pci *p, unsigned v, uint64_t addr, uint32_t data)
+{
+	struct vpci_irqfd *f = &p->irqfd[v];
+	uint64_t one = 1;
+	int h;
+
+	if (f->fd < 0 || p->irqfd_off)
+		return false;
+	if (f->handle >= 0 && (f->addr != addr || f->data != data))
+		vpci_irqfd_drop(p, v);
+	if (f->handle < 0) {
+		h = p->accel.irqfd_msi(p->accel.opaque, addr, data, f->fd);
+		if (h < 0) {
+			log_debug("virtio-%s: no irqfd for MSI-X (%s): interrupts through the "
+				  "engine's msi op",
+				  p->dev->ops->name, strerror(-h));
+			p->irqfd_off = true;
+			return false;
+		}
+		*f = (struct vpci_irqfd){.fd = f->fd, .handle = h, .addr = addr, .data = data};
+	}
+	return write(f->fd, &one, sizeof(one)) == (ssize_t)sizeof(one);
+}
+
 static void vpci_msix_fire(struct virtio_pci *p, unsigned v)
 {
 	const struct msix_entry *e = &p->msix[v];
+	uint64_t addr = ((uint64_t)e->addr_hi << 32) | e->addr_lo;
 
 	if ((vpci_msix_ctrl(p) & MSIX_CTRL_MASKALL) || (e->ctrl & MSIX_ENTRY_MASKED)) {
 		p->pba |= 1ull << v; /* delivered when unmasked (6.8.2.9) */
 		return;
 	}
 	p->pba &= ~(1ull << v);
+	if (vpci_irqfd_fire(p, v, addr, e->data))
+		return;
 	if (p->host.msi)
-		p->host.msi(p->host.opaque, ((uint64_t)e->addr_hi << 32) | e->addr_lo, e->data);
+		p->host.msi(p->host.opaque, addr, e->data);
+}
+
+static uint64_t vpci_notify_addr(const struct virtio_pci *p, unsigned q)
+{
+	return p->pci.bars[0].addr + VIRTIO_PCI_NOTIFY + (uint64_t)q * VIRTIO_PCI_NOTIFY_MULT;
+}
+
+/*
+ * Queue q was enabled: its notify address (one per queue, notify_off_multiplier
+ * 4) signals the queue's eventfd in the kernel from now on. Linux writes the
+ * queue index as 16 bits (vp_notify); other widths still exit and take
+ * vpci_bar0_write, so both paths stay correct.
+ */
+static void vpci_notify_register(struct virtio_pci *p, unsigned q)
+{
+	int ret;
+
+	if (p->notify_fd[q] < 0 || p->notify_on[q])
+		return;
+	ret = p->accel.ioeventfd(p->accel.opaque, vpci_notify_addr(p, q), 2, false,
+				 p->notify_fd[q]);
+	if (ret) {
+		log_debug("virtio-%s: queue %u notifications stay MMIO exits (ioeventfd: %s)",
+			  p->dev->ops->name, q, strerror(-ret));
+		return;
+	}
+	p->notify_on[q] = true;
+}
+
+/* Device reset or teardown: unregister the notify addresses, drop the MSI routes. */
+static void vpci_accel_reset(struct virtio_pci *p)
+{
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		if (!p->notify_on[q])
+			continue;
+		if (p->accel.ioeventfd(p->accel.opaque, vpci_notify_addr(p, q), 2, false, -1))
+			log_debug("virtio-%s: cannot unregister the ioeventfd of queue %u",
+				  p->dev->ops->name, q);
+		p->notify_on[q] = false;
+	}
+	for (unsigned v = 0; v < VPCI_MAX_VECTORS; v++)
+		vpci_irqfd_drop(p, v);
 }
 
 static void vpci_update_intx(struct virtio_pci *p)
@@ -152,6 +260,7 @@ static void vpci_common_set(struct virtio_pci *p, unsigned off, uint64_t v)
 		if (!v) {
 			p->dfselect = p->gfselect = p->queue_select = 0;
 			vpci_update_intx(p);
+			vpci_accel_reset(p);
 		}
 		return;
 	case VPCI_Q_SELECT: p->queue_select = (uint16_t)v; return;
@@ -168,8 +277,11 @@ static void vpci_common_set(struct virtio_pci *p, unsigned off, uint64_t v)
 	switch (off) {
 	case VPCI_Q_SIZE: q->size = (uint16_t)v; break;
 	case VPCI_Q_ENABLE:
-		if (v == 1)
+		if (v == 1) {
 			virtio_dev_queue_enable(d, p->queue_select);
+			if (q->ready)
+				vpci_notify_register(p, p->queue_select);
+		}
 		break;
 	case VPCI_Q_DESC: q->desc = v; break;
 	case VPCI_Q_AVAIL: q->driver = v; break;
@@ -390,8 +502,12 @@ int virtio_pci_create(struct pci_bus *bus, const struct dev_host *host, struct v
 	p->dev = d;
 	p->host = *host;
 	p->nr_vectors = d->nr_queues + 1;
-	for (unsigned v = 0; v < VPCI_MAX_VECTORS; v++)
+	for (unsigned v = 0; v < VPCI_MAX_VECTORS; v++) {
 		p->msix[v].ctrl = MSIX_ENTRY_MASKED; /* masked at reset (6.8.2.9) */
+		p->irqfd[v] = (struct vpci_irqfd){.fd = -1, .handle = -1};
+	}
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		p->notify_fd[q] = -1;
 	pci_dev_init(&p->pci, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + id),
 		     vpci_class(id), 1, VIRTIO_PCI_VENDOR, (uint16_t)id);
 	p->pci.cfg[PCI_INTERRUPT_PIN] = 1; /* INTA# */
@@ -423,8 +539,66 @@ int virtio_pci_create(struct pci_bus *bus, const struct dev_host *host, struct v
 	return 0;
 }
 
+int virtio_pci_accel(struct virtio_pci *p, const struct virtio_accel *a, struct virtio_iothread *t)
+{
+	struct virtio_dev *d = p->dev;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	p->accel = *a;
+	if (a->ioeventfd && t) {
+		for (unsigned q = 0; q < d->nr_queues && !ret; q++) {
+			int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+			ret = fd < 0 ? -errno : virtio_iothread_add(t, fd, d, (int)q);
+			/* Only a watched eventfd may be registered (else kicks are lost). */
+			if (!ret)
+				p->notify_fd[q] = fd;
+			else if (fd >= 0)
+				close(fd);
+		}
+	}
+	if (a->irqfd_msi && a->irqfd_remove) {
+		for (unsigned v = 0; v < p->nr_vectors && !ret; v++) {
+			p->irqfd[v].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (p->irqfd[v].fd < 0)
+				ret = -errno; /* this vector and the next: the msi op */
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+/* Lock held (or no other user left). */
+static void vpci_accel_close(struct virtio_pci *p)
+{
+	vpci_accel_reset(p);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		if (p->notify_fd[q] >= 0)
+			close(p->notify_fd[q]);
+		p->notify_fd[q] = -1;
+	}
+	for (unsigned v = 0; v < VPCI_MAX_VECTORS; v++) {
+		if (p->irqfd[v].fd >= 0)
+			close(p->irqfd[v].fd);
+		p->irqfd[v].fd = -1;
+	}
+}
+
+void virtio_pci_accel_off(struct virtio_pci *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->dev->lock);
+	vpci_accel_close(p);
+	pthread_mutex_unlock(&p->dev->lock);
+}
+
 void virtio_pci_destroy(struct virtio_pci *p)
 {
+	if (!p)
+		return;
+	vpci_accel_close(p);
 	free(p);
 }
 

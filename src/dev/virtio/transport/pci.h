@@ -3,7 +3,8 @@
  * 1af4:1040+id, vendor capabilities (4.1.4) for the common configuration,
  * notifications, ISR and device configuration, all in BAR0; MSI-X (PCI 3.0
  * section 6.8.2) with one vector per queue plus one for configuration
- * changes, its table and PBA in BAR1, delivered through dev_host->msi.
+ * changes, its table and PBA in BAR1, delivered through dev_host->msi or,
+ * on engines with irqfd, by writing the vector's eventfd (virtio_pci_accel).
  * With MSI-X disabled, INTA# drives IOAPIC input `gsi` (level, while the
  * ISR is non-zero; reading the ISR clears it, 4.1.4.5).
  *
@@ -19,7 +20,9 @@
 #include "dev/dev.h"
 
 struct pci_bus;
+struct virtio_accel;
 struct virtio_dev;
+struct virtio_iothread;
 struct virtio_pci;
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -61,6 +64,20 @@ struct virtio_pci;
 /* Add d to the bus as a new function with its BARs assigned; INTx on pci_intx_gsi(slot). */
 int virtio_pci_create(struct pci_bus *bus, const struct dev_host *host, struct virtio_dev *d,
 		      struct virtio_pci **out) MUST_CHECK;
+/*
+ * Use the engine's fast paths before the guest runs: an eventfd per queue,
+ * watched by t, registered as an ioeventfd on that queue's notify address
+ * while the queue is enabled (until reset); an eventfd per MSI-X vector,
+ * bound to the entry's address/data by irqfd_msi at its first delivery and
+ * re-bound when the guest changes them. Whatever the engine refuses keeps
+ * the exit path (logged at debug level). A failure here (-errno) leaves the
+ * device usable on the exit path.
+ */
+int virtio_pci_accel(struct virtio_pci *p, const struct virtio_accel *a,
+		     struct virtio_iothread *t) MUST_CHECK;
+/* Back to the exit path and the msi op (the I/O thread could not start). NULL is fine. */
+void virtio_pci_accel_off(struct virtio_pci *p);
+/* Unregisters the fast paths; stop the I/O thread first. NULL is fine. */
 void virtio_pci_destroy(struct virtio_pci *p);
 /* The PCI slot (device number on bus 0) it got. */
 unsigned virtio_pci_slot(const struct virtio_pci *p);
