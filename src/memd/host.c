@@ -1,0 +1,163 @@
+/* Host memory readings: /proc/meminfo and /proc/pressure/memory (host.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memd/host.h"
+
+/* "Key:   1234 kB" anywhere in text as bytes; -ENOENT when absent, -EINVAL when malformed. */
+static int meminfo_field(const char *text, const char *key, uint64_t *out)
+{
+	size_t klen = strlen(key);
+	const char *line = text;
+
+	while (line && *line) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			const char *p = line + klen + 1;
+			char *end;
+			unsigned long long v;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			if (errno || v > UINT64_MAX / 1024)
+				return -EINVAL;
+			/* proc(5): every size in meminfo is in kibibytes, written "kB". */
+			if (strncmp(end, " kB", 3))
+				return -EINVAL;
+			*out = (uint64_t)v * 1024;
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -ENOENT;
+}
+
+int host_parse_meminfo(const char *text, struct memd_host *h, struct verr *err)
+{
+	uint64_t free_b = 0, cached = 0;
+	int ret;
+
+	ret = meminfo_field(text, "MemTotal", &h->mem_total);
+	if (ret || !h->mem_total)
+		return verr_set(err, EINVAL, "meminfo: no usable MemTotal line");
+	ret = meminfo_field(text, "MemAvailable", &h->mem_available);
+	if (ret == -ENOENT) {
+		/* Before Linux 3.14: free plus page cache is the usual estimate. */
+		if (meminfo_field(text, "MemFree", &free_b) ||
+		    meminfo_field(text, "Cached", &cached))
+			return verr_set(err, EINVAL,
+					"meminfo: neither MemAvailable nor MemFree and Cached");
+		h->mem_available = free_b + cached;
+	} else if (ret) {
+		return verr_set(err, EINVAL, "meminfo: malformed MemAvailable line");
+	}
+	if (h->mem_available > h->mem_total)
+		h->mem_available = h->mem_total;
+	return 0;
+}
+
+/* avg10=N.NN on the line that starts with `kind`; -ENOENT when there is no such line. */
+static int psi_avg10(const char *text, const char *kind, double *out)
+{
+	size_t klen = strlen(kind);
+	const char *line = text;
+
+	while (line && *line) {
+		if (!strncmp(line, kind, klen) && line[klen] == ' ') {
+			const char *p = strstr(line, "avg10=");
+			const char *nl = strchr(line, '\n');
+			char *end;
+			double v;
+
+			if (!p || (nl && p > nl))
+				return -EINVAL;
+			p += 6;
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			v = strtod(p, &end);
+			if (end == p || v < 0 || v > 100 || (*end != ' ' && *end != '\n' && *end))
+				return -EINVAL;
+			*out = v;
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -ENOENT;
+}
+
+int host_parse_psi(const char *text, struct memd_host *h, struct verr *err)
+{
+	int ret;
+
+	h->psi_valid = false;
+	h->psi_some_avg10 = h->psi_full_avg10 = 0;
+	if (psi_avg10(text, "some", &h->psi_some_avg10))
+		return verr_set(err, EINVAL, "pressure file: no usable \"some avg10=\" line");
+	/* "full" came in Linux 5.13 for the CPU file and is there for memory; tolerate its absence.
+	 */
+	ret = psi_avg10(text, "full", &h->psi_full_avg10);
+	if (ret && ret != -ENOENT)
+		return verr_set(err, EINVAL, "pressure file: malformed \"full\" line");
+	h->psi_valid = true;
+	return 0;
+}
+
+/* The whole of a small file as a NUL-terminated string in buf[cap]. */
+static int read_small(const char *path, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while (len < cap - 1) {
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return 0;
+}
+
+int host_read(const char *meminfo_path, const char *psi_path, struct memd_host *h, struct verr *err)
+{
+	char buf[8192];		   /* /proc/meminfo is about 1.5 KiB */
+	struct verr psi_err = {0}; /* the parsers' own message, prefixed by the path */
+	int ret;
+
+	*h = (struct memd_host){0};
+	ret = read_small(meminfo_path, buf, sizeof(buf));
+	if (ret)
+		return verr_set(err, -ret, "cannot read %s: %s", meminfo_path, strerror(-ret));
+	ret = host_parse_meminfo(buf, h, &psi_err);
+	if (ret)
+		return verr_set(err, -ret, "%s: %s", meminfo_path, psi_err.msg);
+	psi_err = (struct verr){0};
+	/* PSI is optional: absent (old kernel, psi=0) or unreadable means MemAvailable alone. */
+	if (psi_path && !read_small(psi_path, buf, sizeof(buf)) && host_parse_psi(buf, h, &psi_err))
+		return verr_set(err, EINVAL, "%s: %s", psi_path, psi_err.msg);
+	return 0;
+}
