@@ -20,6 +20,7 @@
  *     SOFT_STOP_IRQ_WINDOW, stop.exc.soft_int, soft_tlb_fill.global,
  *     soft_tlb_flush_nonglobal(); paging.h (page walker) and sys.h (IDT
  *     delivery, segment loads).
+ *   - soft_cpu_config.hypercall (VMCALL/VMMCALL for the paravirtual interface).
  */
 #ifndef VESSEL_ENGINE_SOFT_CPU_H
 #define VESSEL_ENGINE_SOFT_CPU_H
@@ -164,6 +165,15 @@ struct soft_cpu_config {
 	 * says so; NULL: always.
 	 */
 	bool (*irq_pending)(void *opaque);
+	/*
+	 * VMCALL/VMMCALL at CPL 0 (NULL: #UD, as on a CPU outside VMX/SVM
+	 * guest mode; CPL > 0 is always #UD, as KVM does). The hook reads and
+	 * writes the registers itself (ABI: guest/hypercall.h). Return 0 when
+	 * the call was answered (RAX set): the run goes on after the
+	 * instruction; 1 when the caller must answer it: the run stops with
+	 * SOFT_STOP_EVENT and RIP after the instruction; -errno: internal error.
+	 */
+	int (*hypercall)(void *opaque);
 };
 
 #define SOFT_FILL_FAULT (1 << 30)

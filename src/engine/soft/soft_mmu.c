@@ -1,7 +1,8 @@
 /*
  * The soft CPU's callbacks for a whole VM (the TLB fill is in soft_fill.c):
- * MMIO to the LAPIC/IOAPIC or out to the VM loop, the MSRs of the platform,
- * the guest TSC and CPUID.
+ * MMIO to the LAPIC/IOAPIC or out to the VM loop, the MSRs of the platform
+ * and of the KVM paravirtual interface (soft_pv_clock.c), the guest TSC,
+ * CPUID and the hypercall hook (soft_pv_hc.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -87,6 +88,8 @@ static int msr_read(void *opaque, uint32_t msr, uint64_t *val)
 	case MSR_APIC_BASE: *val = lapic_get_base(l); return 0;
 	case MSR_TSC_DEADLINE: *val = lapic_tsc_deadline_read(l); return 0;
 	default:
+		if (soft_pv_msr_read(v, msr, val) == 0)
+			return 0;
 		msr_unknown(v, "read", msr, 0);
 		return -ENOENT;
 	}
@@ -105,6 +108,8 @@ static int msr_write(void *opaque, uint32_t msr, uint64_t val)
 		v->next_event_ns = 0; /* look at the timers again before running on */
 		return 0;
 	default:
+		if (soft_pv_msr_write(v, msr, val) == 0)
+			return 0;
 		msr_unknown(v, "write", msr, val);
 		return -ENOENT;
 	}
@@ -128,6 +133,11 @@ static bool irq_pending(void *opaque)
 	return lapic_maybe_pending(plat_lapic(v->vm->plat, v->id));
 }
 
+static int hypercall(void *opaque)
+{
+	return soft_pv_hypercall(opaque);
+}
+
 static const struct soft_op_table *const sys_tables[] = {
 	&soft_sys_seg_ops, &soft_sys_event_ops, &soft_sys_ctl_ops, NULL,
 };
@@ -138,6 +148,9 @@ static const struct soft_op_table *const extra_tables[] = {
 
 void soft_vcpu_config(struct engine_vcpu *v, struct soft_cpu_config *cfg)
 {
+	/* VESSEL_SOFT_PV=0 hides the KVM interface (CPUID leaves, MSRs, KVM_HC_*). */
+	v->pv.kvm = soft_pv_wanted();
+	v->cpuid.kvm_pv = v->pv.kvm;
 	*cfg = (struct soft_cpu_config){
 		.opaque = v,
 		.tlb_fill = soft_vm_tlb_fill,
@@ -150,5 +163,6 @@ void soft_vcpu_config(struct engine_vcpu *v, struct soft_cpu_config *cfg)
 		.rdtsc = rdtsc,
 		.cpuid = cpuid,
 		.irq_pending = irq_pending,
+		.hypercall = hypercall,
 	};
 }

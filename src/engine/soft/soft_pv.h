@@ -1,19 +1,60 @@
 /*
- * Paravirtual state of one soft vCPU: Linux's KVM interface (kvmclock, PV
- * EOI, steal time; Documentation/virt/kvm/x86/msr.rst) and vessel's own
- * hypercalls (guest/hypercall.h). Zero (calloc) means "guest enabled nothing".
+ * Paravirtual state of one soft vCPU: Linux's KVM interface (kvmclock and
+ * steal time; Documentation/virt/kvm/x86/msr.rst and cpuid.rst) and
+ * vessel's own hypercalls (guest/hypercall.h, docs/hypercalls.md). Zero
+ * (calloc) means "guest enabled nothing".
  */
 #ifndef VESSEL_ENGINE_SOFT_SOFT_PV_H
 #define VESSEL_ENGINE_SOFT_SOFT_PV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+struct engine_vcpu;
+struct engine_exit;
+
+/* Linux's KVM paravirtual MSRs (Documentation/virt/kvm/x86/msr.rst). */
+#define MSR_KVM_WALL_CLOCK 0x11
+#define MSR_KVM_SYSTEM_TIME 0x12
+#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define MSR_KVM_STEAL_TIME 0x4b564d03
+
 struct soft_pv_vcpu {
-	uint64_t system_time_msr; /* MSR_KVM_SYSTEM_TIME_NEW as written (bit 0: enabled) */
-	uint64_t pv_eoi_msr;      /* MSR_KVM_PV_EOI_EN as written */
+	bool kvm;                 /* KVM interface offered (VESSEL_SOFT_PV != 0) */
+	uint64_t system_time_msr; /* MSR_KVM_SYSTEM_TIME(_NEW) as written (bit 0: enabled) */
+	uint64_t wall_clock_msr;  /* the last MSR_KVM_WALL_CLOCK(_NEW) written */
+	uint64_t clock_tsc_offset; /* the IA32_TSC offset the kvmclock snapshot was taken with */
+	uint64_t pv_eoi_msr;      /* MSR_KVM_PV_EOI_EN as written (not offered yet) */
 	uint64_t steal_time_msr;  /* MSR_KVM_STEAL_TIME as written */
 	uint64_t timer_deadline_ns; /* VESSEL_HC_TIMER_ONESHOT: guest ns, 0 = none */
 	uint8_t timer_vector;
+	/* A call the VM loop answers: returned as ENGINE_EXIT_HYPERCALL. */
+	bool exit_pending;        /* the run stopped for it (VMCALL): fill the exit */
+	bool ret_pending;         /* an exit went out: its ret goes to RAX on the next run */
+	uint64_t nr, args[4];
+	uint64_t calls;           /* hypercalls answered by the engine itself */
 };
+
+/* Whether to offer the KVM interface: env VESSEL_SOFT_PV unset or not "0". */
+bool soft_pv_wanted(void);
+
+/*
+ * One hypercall (VMCALL hook or doorbell; registers already in the CPU).
+ * 0: answered, RAX set; 1: for the VM loop (nr/args kept, exit_pending).
+ */
+int soft_pv_hypercall(struct engine_vcpu *v);
+/* Fill ex with the pending call (ENGINE_EXIT_HYPERCALL); ret comes back through soft_pv_complete. */
+void soft_pv_exit(struct engine_vcpu *v, struct engine_exit *ex);
+void soft_pv_complete(struct engine_vcpu *v, const struct engine_exit *ex);
+/* The one-shot timer: fire it if due at `now`; the deadline (UINT64_MAX: none). */
+void soft_pv_timer_update(struct engine_vcpu *v, uint64_t now);
+uint64_t soft_pv_timer_next(const struct engine_vcpu *v);
+
+/* The KVM MSRs (soft_pv_clock.c): 0, -ENOENT (not one of them), -EINVAL (#GP). */
+int soft_pv_msr_read(struct engine_vcpu *v, uint32_t msr, uint64_t *val);
+int soft_pv_msr_write(struct engine_vcpu *v, uint32_t msr, uint64_t val);
+/* Rewrite the kvmclock snapshot if the guest moved its TSC since (cheap when not). */
+void soft_pv_clock_check(struct engine_vcpu *v);
 
 #endif

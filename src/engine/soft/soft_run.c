@@ -4,7 +4,8 @@
  * interrupts at slice and block boundaries when IF=1 and no shadow,
  * deliver exceptions through the IDT, sleep in HLT until a timer or a
  * kick, and return port I/O and MMIO the platform does not own to the VM
- * loop as exits.
+ * loop as exits. Hypercalls (VMCALL or the doorbell port) are answered by
+ * soft_pv_hc.c, or leave as ENGINE_EXIT_HYPERCALL.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "engine/soft/soft_share.h"
 #include "engine/soft/soft_vm.h"
 #include "engine/soft/sys.h"
+#include "guest/hypercall.h"
 
 static int exit_internal(struct engine_vcpu *v, struct engine_exit *ex, int err, const char *what)
 {
@@ -62,6 +64,8 @@ static void halt_wait(struct engine_vcpu *v, struct lapic *l)
 	if (lapic_maybe_pending(l) || atomic_load(&v->kicked))
 		return;
 	next = plat_next_event_ns(vm->plat, v->id);
+	if (soft_pv_timer_next(v) < next)
+		next = soft_pv_timer_next(v);
 	if (next != PLAT_NO_EVENT && next <= soft_vm_now_ns(vm))
 		return;
 	pthread_mutex_lock(&v->lock);
@@ -85,6 +89,13 @@ static bool do_io(struct engine_vcpu *v, const struct soft_stop *st, struct engi
 {
 	uint32_t val = st->io.data;
 
+	/* The hypercall doorbell: a 32-bit OUT, the value ignored (guest/hypercall.h). */
+	if (st->io.port == VESSEL_HC_PORT && st->io.write && st->io.size == 4) {
+		if (!soft_pv_hypercall(v))
+			return false;
+		soft_pv_exit(v, ex);
+		return true;
+	}
 	if (bus_access(&v->vm->pio, st->io.port, &val, st->io.size, st->io.write)) {
 		if (!st->io.write)
 			soft_cpu_io_complete(v->cpu, st, val);
@@ -139,8 +150,14 @@ static int handle_stop(struct engine_vcpu *v, struct soft_stop *st, int ret, str
 	char bytes[64], what[160];
 
 	switch (st->reason) {
-	case SOFT_STOP_BUDGET:
 	case SOFT_STOP_EVENT:
+		if (v->pv.exit_pending) {
+			/* VMCALL of a call the VM loop answers (soft_pv_hc.c). */
+			soft_pv_exit(v, ex);
+			return 1;
+		}
+		return 0;
+	case SOFT_STOP_BUDGET:
 	case SOFT_STOP_IRQ_WINDOW:
 		return 0;
 	case SOFT_STOP_HLT:
@@ -205,6 +222,7 @@ static int complete_exit(struct engine_vcpu *v, struct engine_exit *ex)
 {
 	int r;
 
+	soft_pv_complete(v, ex);
 	if (v->io_in_pending) {
 		uint32_t val = 0;
 		v->io_in_pending = false;
@@ -301,7 +319,11 @@ int soft_vcpu_run(struct engine_vcpu *v, struct engine_exit *ex)
 		now = soft_vm_now_ns(vm);
 		if (ev || now >= v->next_event_ns) {
 			plat_update(vm->plat, v->id);
+			soft_pv_timer_update(v, now);
+			soft_pv_clock_check(v);
 			v->next_event_ns = plat_next_event_ns(vm->plat, v->id);
+			if (soft_pv_timer_next(v) < v->next_event_ns)
+				v->next_event_ns = soft_pv_timer_next(v);
 		}
 		if (vm->share)
 			soft_share_tick(vm->share, v, now);

@@ -5,7 +5,14 @@
  * so native_calibrate_tsc() trusts leaves 0x15/0x16 (filled by the
  * platform), APIC, PGE, PAT, PSE, MTRR, NX, SYSCALL, 1 GiB pages,
  * TSC-deadline, RDTSCP, invariant TSC and IA32_ARCH_CAPABILITIES; no
- * x2APIC, PCID, FSGSBASE, SMEP/SMAP, XSAVE, AVX, MCE, PMU, hypervisor bit.
+ * x2APIC, PCID, FSGSBASE, SMEP/SMAP, XSAVE, AVX, MCE, PMU.
+ *
+ * With cfg->kvm_pv, also the hypervisor bit and KVM's leaves 0x40000000/1
+ * (Linux Documentation/virt/kvm/x86/cpuid.rst) offering what soft_pv*.c
+ * implements: kvmclock (old and new MSRs), its stable bit, and no I/O
+ * delays. Invariant TSC is then not offered: Linux's kvmclock_init()
+ * rates kvm-clock below the TSC when the TSC is invariant, and kvm-clock
+ * (no calibration, exact) is the point.
  */
 #include "engine/soft/sys.h"
 #include "engine/soft/sys_cpuid.h"
@@ -26,6 +33,10 @@
 #define E1_EDX ((1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29))
 /* 80000007h EDX bit 8: invariant TSC (it runs at a constant rate: the host clock). */
 #define E7_EDX (1u << 8)
+/* Leaf 1 ECX bit 31: running under a hypervisor (SDM reserves it for this). */
+#define L1_ECX_HYPERVISOR (1u << 31)
+/* KVM_FEATURE_CLOCKSOURCE(0) NOP_IO_DELAY(1) CLOCKSOURCE2(3) CLOCKSOURCE_STABLE_BIT(24). */
+#define KVM_FEATURES ((1u << 0) | (1u << 1) | (1u << 3) | (1u << 24))
 
 void soft_cpuid_system(const struct soft_cpuid_system_cfg *cfg, uint32_t leaf, uint32_t subleaf,
 		       uint32_t out[4])
@@ -42,7 +53,8 @@ void soft_cpuid_system(const struct soft_cpuid_system_cfg *cfg, uint32_t leaf, u
 		/* family 6 model 0x2A stepping 7; EBX: APIC ID, logical count, CLFLUSH 64 bytes. */
 		out[0] = 0x000206A7;
 		out[1] = (cfg->apic_id << 24) | (cfg->nr_cpus << 16) | (8u << 8);
-		out[2] = L1_ECX | (cfg->tsc_deadline ? L1_ECX_TSC_DEADLINE : 0);
+		out[2] = L1_ECX | (cfg->tsc_deadline ? L1_ECX_TSC_DEADLINE : 0) |
+			 (cfg->kvm_pv ? L1_ECX_HYPERVISOR : 0);
 		out[3] = L1_EDX | (cfg->nr_cpus > 1 ? (1u << 28) : 0); /* HTT: more than one logical CPU */
 		break;
 	case 0x7:
@@ -84,7 +96,19 @@ void soft_cpuid_system(const struct soft_cpuid_system_cfg *cfg, uint32_t leaf, u
 		out[3] = C_STR4('C', 'P', 'U', 0);
 		break;
 	case 0x80000007:
-		out[3] = E7_EDX;
+		out[3] = cfg->kvm_pv ? 0 : E7_EDX;
+		break;
+	case 0x40000000:
+		if (!cfg->kvm_pv)
+			break;
+		out[0] = 0x40000001; /* highest KVM leaf */
+		out[1] = C_STR4('K', 'V', 'M', 'K');
+		out[2] = C_STR4('V', 'M', 'K', 'V');
+		out[3] = C_STR4('M', 0, 0, 0);
+		break;
+	case 0x40000001:
+		if (cfg->kvm_pv)
+			out[0] = KVM_FEATURES; /* EDX (hints) 0: no KVM_HINTS_REALTIME */
 		break;
 	case 0x80000008:
 		out[0] = 0x3000 | SOFT_MAXPHYADDR; /* 48-bit virtual, MAXPHYADDR physical */

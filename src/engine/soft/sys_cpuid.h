@@ -9,6 +9,7 @@ struct soft_cpuid_system_cfg {
 	uint32_t apic_id;
 	uint32_t nr_cpus;
 	bool tsc_deadline;
+	bool kvm_pv; /* offer Linux's KVM paravirtual leaves (docs/soft-system.md) */
 	uint32_t leaf15[2][4]; /* leaves 0x15 and 0x16 from the platform (plat_cpuid_tsc) */
 };
 

@@ -244,6 +244,34 @@ static int h_rdtscp(struct soft_cpu *cpu, const struct soft_op *op)
 	return SOFT_NEXT;
 }
 
+/*
+ * VMCALL (0F 01 C1) / VMMCALL (0F 01 D9): in a VMX/SVM guest they exit to
+ * the hypervisor (SDM Vol. 3C, 26.1.2; APM Vol. 2, 15.9); the soft engine
+ * is that hypervisor. CPL > 0 is #UD, as KVM answers it (the guest kernel
+ * alone may call), and without a hook the CPU behaves like one outside
+ * guest mode: #UD.
+ */
+static int h_vmcall(struct soft_cpu *cpu, const struct soft_op *op)
+{
+	int r;
+
+	if (cpu->cpl != 0 || !cpu->cfg.hypercall)
+		return soft_raise(cpu, SOFT_EXC_UD);
+	r = cpu->cfg.hypercall(cpu->cfg.opaque);
+	if (r < 0) {
+		cpu->stop->reason = SOFT_STOP_INTERNAL;
+		cpu->stop->internal.err = r;
+		return SOFT_FAULT;
+	}
+	/* The call may have changed CR3 or page tables: leave the decoded block. */
+	leave_block(cpu);
+	if (r == 0)
+		return SOFT_NEXT;
+	cpu->stop->reason = SOFT_STOP_EVENT;
+	return SOFT_END;
+}
+
+static int d_vmcall(struct soft_op *op, const struct soft_decoded *d) { op->fn = h_vmcall; return 0; }
 static int d_clts(struct soft_op *op, const struct soft_decoded *d) { op->fn = h_clts; return 0; }
 static int d_invlpg(struct soft_op *op, const struct soft_decoded *d) { op->fn = h_invlpg; return d->kind[0] == SOFT_OPND_MEM ? 0 : -1; }
 static int d_priv_nop(struct soft_op *op, const struct soft_decoded *d) { op->fn = h_priv_nop; return 0; }
@@ -258,6 +286,7 @@ static const struct soft_op_entry entries[] = {
 	{ ZYDIS_MNEMONIC_WBINVD, d_priv_nop }, { ZYDIS_MNEMONIC_INVD, d_priv_nop },
 	{ ZYDIS_MNEMONIC_RDMSR, d_rdmsr },   { ZYDIS_MNEMONIC_WRMSR, d_wrmsr },
 	{ ZYDIS_MNEMONIC_SWAPGS, d_swapgs }, { ZYDIS_MNEMONIC_RDTSCP, d_rdtscp },
+	{ ZYDIS_MNEMONIC_VMCALL, d_vmcall }, { ZYDIS_MNEMONIC_VMMCALL, d_vmcall },
 };
 
 SOFT_TABLE(soft_sys_ctl_ops, "sys-ctl", entries);
