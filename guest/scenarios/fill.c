@@ -5,6 +5,9 @@
  * them (KSM, page sharing); the verification catches any corruption from
  * merging, unmerging, ballooning or swapping. Progress lines let a harness
  * act while the guest holds: "fill: filled", "fill: holding", "fill: verified".
+ * balloon=1: while holding, the virtio balloon follows the host's target
+ * (guest/virtio/balloon.h); its pool is the RAM left after the fill buffer
+ * is mapped, so ballooning never touches the buffer the verify checks.
  */
 #include "arch.h"
 #include "console.h"
@@ -15,10 +18,13 @@
 #include "syscall.h"
 #include "task.h"
 #include "ticker.h"
+#include "virtio/balloon.h"
 
 #define FILL_BASE (USER_REGION_BASE + (1ul << 30))
 #define FILL_PATTERN 0x5aa5c33c0ff0e11eul
 #define FILL_HZ 100
+#define FILL_BALLOON_EVERY 10 /* ticks between two balloon steps */
+#define FILL_BALLOON_KEEP (4ul << 20)
 
 struct fill_args {
 	uint64_t base;
@@ -86,11 +92,14 @@ static int fill_memory(void)
 static int fill_run(const struct guest *g)
 {
 	static struct ticker tk;
-	uint64_t mib, hold, t0, bad;
+	static struct vio_balloon vb;
+	struct vio_balloon *b = NULL;
+	uint64_t mib, hold, t0, bad, balloon;
 	struct task t = {.entry = verify_task, .arg = (uint64_t)&fill_args};
 
 	if (guest_arg_u64(g, "fill_mib", 16, 1, 1ul << 20, &mib) < 0 ||
-	    guest_arg_u64(g, "hold_s", 0, 0, 1ul << 32, &hold) < 0)
+	    guest_arg_u64(g, "hold_s", 0, 0, 1ul << 32, &hold) < 0 ||
+	    guest_arg_u64(g, "balloon", 0, 0, 1, &balloon) < 0)
 		return GUEST_EXIT_USAGE;
 	if (mib << 20 > frame_free_2m_bytes()) {
 		kprintf("testguest: fill: fill_mib=%lu but only %lu MiB free in 2 MiB frames\n",
@@ -109,9 +118,15 @@ static int fill_run(const struct guest *g)
 		return GUEST_EXIT_FAIL;
 	kprintf("testguest: fill: filled %lu MiB in %lu ms\n", mib,
 		muldiv64(rdtsc() - t0, 1000, tk.calib.tsc_hz));
+	if (balloon) {
+		b = &vb;
+		if (vio_balloon_start(b, g->boot->mem_bytes, FILL_BALLOON_KEEP) < 0)
+			return GUEST_EXIT_FAIL;
+	}
 	if (hold) {
 		kprintf("testguest: fill: holding %lu s\n", hold);
-		ticker_sleep(&tk, hold * FILL_HZ);
+		if (vio_balloon_sleep(b, &tk, hold * FILL_HZ, FILL_BALLOON_EVERY) < 0)
+			return GUEST_EXIT_FAIL;
 	}
 	ticker_stop(&tk);
 	t0 = rdtsc();
