@@ -7,7 +7,8 @@
  * window of slots= pages (default 8) at PVW_WINDOW onto frames= data
  * frames (default 12). Each of rounds= rounds (default 16):
  *   1. switch to address space r&1         trap: MOV CR3   pv: MMU_BATCH(LOAD_CR3)
- *   2. remap its window (one slot unmapped) trap: PTE stores + INVLPG
+ *   2. read through the window, then remap it (one slot unmapped)
+ *                                           trap: PTE stores + INVLPG
  *                                           pv: one MMU_BATCH
  *   3. write and read words through the window (a stale TLB entry would
  *      read the wrong frame and change the checksum)
@@ -202,6 +203,11 @@ static int pvw_rounds(struct pvw *w, uint64_t *sum)
 		uint64_t rs = r;
 
 		pvw_switch(w, s->root);
+		/* Read through the old mapping first: the TLB holds it when the remap comes. */
+		for (uint64_t i = 0; r >= 2 && i < w->slots; i++)
+			if (pvw_pte(w, r - 2, i))
+				rs = pvw_mix(rs, *(volatile uint64_t *)(PVW_WINDOW + i * PAGE_SIZE +
+									 (r % 512) * 8));
 		if (pvw_remap(w, s, r) < 0)
 			return -1;
 		for (uint64_t i = 0; i < w->slots; i++) {
