@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/time.h"
+#include "engine/soft/soft_share.h"
 #include "engine/soft/soft_vm.h"
 #include "engine/soft/sys.h"
 #include "mem/gmem.h"
@@ -41,6 +42,7 @@ static void soft_vm_destroy(struct engine_vm *vm)
 {
 	if (!vm)
 		return;
+	soft_share_destroy(vm->share);
 	plat_destroy(vm->plat);
 	bus_cleanup(&vm->pio);
 	free(vm);
@@ -76,6 +78,13 @@ static int soft_vm_create(const struct engine_vm_config *cfg, struct engine_vm *
 		soft_vm_destroy(vm);
 		return verr_set(err, -r, "soft engine: cannot create the interrupt/timer platform: %s",
 				strerror(-r));
+	}
+	if (cfg->dedup) {
+		r = soft_share_create(vm, &vm->share, err);
+		if (r) {
+			soft_vm_destroy(vm);
+			return r;
+		}
 	}
 	*out = vm;
 	return 0;
@@ -289,6 +298,8 @@ static void soft_get_stats(struct engine_vm *vm, struct engine_stats *st)
 		st->tlb_flushes += v->cpu->stats.tlb_flushes + v->cpu->stats.tlb_page_flushes;
 		st->insns += v->cpu->insns_retired;
 	}
+	if (vm->share)
+		soft_share_get_stats(vm->share, st);
 }
 
 static const struct engine_ops soft_ops = {
