@@ -17,7 +17,7 @@ void memd_params_default(struct memd_params *p, uint64_t host_total)
 		/* Reclaim below 10 % of host RAM available, give back above 15 %: the
 		 * gap is the hysteresis band in which nothing moves. */
 		.low = host_total / 10,
-		.high = host_total / 100 * 15,
+		.high = host_total / 20 * 3,
 		.tax_pct = 75, /* ESX's default idle memory tax */
 		.max_step = 256 * MEMD_MIB,
 		.min_change = 4 * MEMD_MIB,
@@ -233,6 +233,7 @@ static void host_words(const struct memd_params *p, const struct memd_host *h,
 		 * PSI stalls with enough MemAvailable ask for one step.
 		 */
 		d->goal = MAX(sub0(mid, avail), psi_hot ? p->max_step : 0);
+		d->goal = (d->goal + PAGE - 1) & ~(PAGE - 1); /* balloons move whole pages */
 		if (avail < p->low)
 			say(d->why, "host MemAvailable %" PRIu64 " MiB < low %" PRIu64 " MiB",
 			    mib(avail), mib(p->low));

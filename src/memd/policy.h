@@ -29,7 +29,7 @@
 
 #include "base/compiler.h"
 
-#define MEMD_MIB (1ull << 20)
+#define MEMD_MIB ((uint64_t)1 << 20)
 
 /* Host readings (host.c). */
 struct memd_host {
