@@ -44,6 +44,51 @@ static void page_fill(uint8_t *p, uint8_t seed)
 		p[i] = (uint8_t)(seed + i * 7);
 }
 
+/*
+ * Get a frame for page as a second VM would: the first look (owner 1)
+ * leaves a hint, the second (owner 2, same hash) gets the frame.
+ */
+static int get(struct share_store *s, const void *page, uint64_t hash, uint32_t *slot)
+{
+	int r = share_store_get(s, page, hash, 1, 1, slot);
+
+	if (r == -ENOENT)
+		r = share_store_get(s, page, hash, 2, 1, slot);
+	return r;
+}
+
+/* A page seen once costs no frame; a second page with its bytes (any VM) makes one. */
+static void test_hints(void **state)
+{
+	struct fixture *f = *state;
+	struct share_store *s = NULL;
+	struct verr err = { 0 };
+	uint8_t a[SHARE_PAGE_SIZE];
+	uint64_t h;
+	uint32_t slot, o1, o2;
+
+	assert_int_equal(share_store_open(f->path, 8, &s, &err), 0);
+	o1 = share_store_owner_new(s);
+	o2 = share_store_owner_new(s);
+	assert_int_not_equal(o1, 0);
+	assert_int_not_equal(o1, o2);
+	page_fill(a, 21);
+	h = share_store_hash(s, a);
+	assert_int_equal(share_store_get(s, a, h, o1, 7, &slot), -ENOENT);
+	/* The same page again (next scan): still unique. */
+	assert_int_equal(share_store_get(s, a, h, o1, 7, &slot), -ENOENT);
+	assert_int_equal(share_store_used(s), 0);
+	/* Another page of the same VM with these bytes: a frame. */
+	assert_int_equal(share_store_get(s, a, h, o1, 8, &slot), 0);
+	assert_int_equal(share_store_refcount(s, slot), 1);
+	/* From then on everyone finds the frame. */
+	assert_int_equal(share_store_get(s, a, h, o1, 7, &slot), 0);
+	assert_int_equal(share_store_get(s, a, h, o2, 7, &slot), 0);
+	assert_int_equal(share_store_refcount(s, slot), 3);
+	assert_int_equal(share_store_used(s), 1);
+	share_store_close(s);
+}
+
 static void test_get_put(void **state)
 {
 	struct fixture *f = *state;
@@ -55,15 +100,15 @@ static void test_get_put(void **state)
 	assert_int_equal(share_store_open(f->path, 8, &s, &err), 0);
 	page_fill(a, 1);
 	page_fill(b, 2);
-	assert_int_equal(share_store_get(s, a, share_store_hash(s, a), &sa), 0);
+	assert_int_equal(get(s, a, share_store_hash(s, a), &sa), 0);
 	assert_int_equal(share_store_refcount(s, sa), 1);
 	assert_memory_equal(share_store_page(s, sa), a, SHARE_PAGE_SIZE);
 	/* The same bytes find the same frame. */
-	assert_int_equal(share_store_get(s, a, share_store_hash(s, a), &sa2), 0);
+	assert_int_equal(get(s, a, share_store_hash(s, a), &sa2), 0);
 	assert_int_equal(sa2, sa);
 	assert_int_equal(share_store_refcount(s, sa), 2);
 	/* Other bytes get another frame. */
-	assert_int_equal(share_store_get(s, b, share_store_hash(s, b), &sb), 0);
+	assert_int_equal(get(s, b, share_store_hash(s, b), &sb), 0);
 	assert_int_not_equal(sb, sa);
 	assert_int_equal(share_store_used(s), 2);
 	share_store_put(s, sa);
@@ -72,7 +117,7 @@ static void test_get_put(void **state)
 	assert_int_equal(share_store_refcount(s, sa), 0);
 	assert_int_equal(share_store_used(s), 1);
 	/* A freed frame is gone from the index: the bytes get a fresh copy. */
-	assert_int_equal(share_store_get(s, a, share_store_hash(s, a), &sa2), 0);
+	assert_int_equal(get(s, a, share_store_hash(s, a), &sa2), 0);
 	assert_int_equal(share_store_refcount(s, sa2), 1);
 	assert_memory_equal(share_store_page(s, sa2), a, SHARE_PAGE_SIZE);
 	/* b still intact. */
@@ -93,8 +138,8 @@ static void test_hash_collision(void **state)
 	page_fill(a, 3);
 	memcpy(b, a, sizeof(b));
 	b[4095] ^= 1;
-	assert_int_equal(share_store_get(s, a, 42, &sa), 0);
-	assert_int_equal(share_store_get(s, b, 42, &sb), 0);
+	assert_int_equal(get(s, a, 42, &sa), 0);
+	assert_int_equal(get(s, b, 42, &sb), 0);
 	assert_int_not_equal(sa, sb);
 	assert_memory_equal(share_store_page(s, sb), b, SHARE_PAGE_SIZE);
 	share_store_close(s);
@@ -111,13 +156,13 @@ static void test_full(void **state)
 	assert_int_equal(share_store_open(f->path, 2, &s, &err), 0);
 	for (int i = 0; i < 2; i++) {
 		page_fill(p, (uint8_t)(10 + i));
-		assert_int_equal(share_store_get(s, p, share_store_hash(s, p), &slot), 0);
+		assert_int_equal(get(s, p, share_store_hash(s, p), &slot), 0);
 	}
 	page_fill(p, 99);
-	assert_int_equal(share_store_get(s, p, share_store_hash(s, p), &slot), -ENOSPC);
+	assert_int_equal(get(s, p, share_store_hash(s, p), &slot), -ENOSPC);
 	/* Freeing one makes room again. */
 	share_store_put(s, 0);
-	assert_int_equal(share_store_get(s, p, share_store_hash(s, p), &slot), 0);
+	assert_int_equal(get(s, p, share_store_hash(s, p), &slot), 0);
 	assert_int_equal(slot, 0);
 	share_store_close(s);
 }
@@ -137,8 +182,8 @@ static void test_attach_and_reset(void **state)
 	assert_int_equal(share_store_nr_slots(s2), 16);
 	page_fill(p, 5);
 	assert_int_equal(share_store_hash(s1, p), share_store_hash(s2, p));
-	assert_int_equal(share_store_get(s1, p, share_store_hash(s1, p), &a), 0);
-	assert_int_equal(share_store_get(s2, p, share_store_hash(s2, p), &b), 0);
+	assert_int_equal(get(s1, p, share_store_hash(s1, p), &a), 0);
+	assert_int_equal(get(s2, p, share_store_hash(s2, p), &b), 0);
 	assert_int_equal(a, b);
 	assert_int_equal(share_store_refcount(s2, a), 2);
 	share_store_close(s1);
@@ -202,7 +247,7 @@ static void test_corrupt_index(void **state)
 
 	assert_int_equal(share_store_open(f->path, 8, &s1, &err), 0);
 	page_fill(p, 7);
-	assert_int_equal(share_store_get(s1, p, 0, &slot), 0);
+	assert_int_equal(get(s1, p, 0, &slot), 0);
 	assert_int_equal(slot, 0);
 	/* Slot 0 heads bucket 0; point its chain at slot 100 (out of range). */
 	fd = open(f->path, O_RDWR);
@@ -212,9 +257,9 @@ static void test_corrupt_index(void **state)
 	assert_int_equal(pwrite(fd, &next, 4, (off_t)(h.meta_off + offsetof(struct share_slot_meta, next))), 4);
 	close(fd);
 	page_fill(q, 8);
-	assert_int_equal(share_store_get(s1, q, 0, &slot), -EIO);
+	assert_int_equal(get(s1, q, 0, &slot), -EIO);
 	/* Poisoned: no more inserts even for other buckets. */
-	assert_int_equal(share_store_get(s1, q, 1, &slot), -EIO);
+	assert_int_equal(get(s1, q, 1, &slot), -EIO);
 	share_store_close(s1);
 }
 
@@ -233,6 +278,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_get_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_and_reset, setup, teardown),

@@ -33,6 +33,7 @@ struct share_map {
 	uint8_t *flags;   /* per page: SHARE_* */
 	uint64_t cursor;  /* next page the scanner looks at */
 	uint64_t max_shared;
+	uint32_t owner;   /* this map's id in the store's hints */
 	pthread_mutex_t lock;
 	struct share_map_stats st;
 };
@@ -120,6 +121,7 @@ int share_map_create(struct gmem *m, struct share_store *store, uint64_t max_sha
 		share_map_destroy(map);
 		return -ENOMEM;
 	}
+	map->owner = share_store_owner_new(store);
 	map->max_shared = default_cap();
 	if (max_shared && max_shared < map->max_shared)
 		map->max_shared = max_shared;
@@ -270,13 +272,16 @@ static void try_merge(struct share_map *map, uint64_t idx, uint8_t *host, uint64
 {
 	uint32_t slot;
 	void *p;
+	int r;
 
 	if (map->st.shared >= map->max_shared) {
 		map->st.full++;
 		return;
 	}
-	if (share_store_get(map->store, host, hash, &slot)) {
-		map->st.full++;
+	r = share_store_get(map->store, host, hash, map->owner, (uint32_t)idx, &slot);
+	if (r) {
+		if (r != -ENOENT) /* -ENOENT: unique so far, a hint was left */
+			map->st.full++;
 		return;
 	}
 	p = mmap(host, GMEM_PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
@@ -305,20 +310,20 @@ static void zero_run_flush(uint8_t *start, uint64_t n)
 		madvise(start, n * GMEM_PAGE_SIZE, MADV_DONTNEED);
 }
 
-/* Scan pages [idx, idx+n) of one region chunk. */
-static void scan_chunk(struct share_map *map, uint64_t idx, unsigned n,
+/* Scan pages from [idx, idx+n) of one region chunk until max_pages were tested; returns pages passed. */
+static unsigned scan_chunk(struct share_map *map, uint64_t idx, unsigned n,
 		       struct share_scan_result *res, unsigned max_pages)
 {
 	uint8_t *base = page_host(map, idx);
 	unsigned char vec[MINCORE_CHUNK];
 	uint8_t *zero_start = NULL;
 	uint64_t zero_n = 0;
+	unsigned i;
 
-	res->visited += n;
 	/* Never fault in untouched memory: look at residency first. */
 	if (mincore(base, (size_t)n * GMEM_PAGE_SIZE, vec) < 0)
-		return;
-	for (unsigned i = 0; i < n && res->scanned < max_pages; i++) {
+		return n;
+	for (i = 0; i < n && res->scanned < max_pages; i++) {
 		uint64_t pi = idx + i;
 		uint8_t *host = base + (uint64_t)i * GMEM_PAGE_SIZE;
 		uint8_t fl = map->flags[pi];
@@ -357,12 +362,14 @@ static void scan_chunk(struct share_map *map, uint64_t idx, unsigned n,
 			map->hash[pi] = h;
 	}
 	zero_run_flush(zero_start, zero_n);
+	return i;
 }
 
 int share_map_scan(struct share_map *map, unsigned max_pages, struct share_scan_result *res)
 {
 	const struct gmem *m = map->mem;
-	uint64_t visit_max = (uint64_t)max_pages * MINCORE_CHUNK;
+	/* At most one pass: a page is hashed at most once per batch. */
+	uint64_t visit_max = MIN((uint64_t)max_pages * MINCORE_CHUNK, map->nr_pages);
 
 	memset(res, 0, sizeof(*res));
 	if (!gmem_dma_try_exclusive(map->mem)) {
@@ -380,10 +387,10 @@ int share_map_scan(struct share_map *map, unsigned max_pages, struct share_scan_
 			i--;
 		region_end = map->region_first[i] + m->regions[i].size / GMEM_PAGE_SIZE;
 		n = MIN((uint64_t)MINCORE_CHUNK, region_end - map->cursor);
-		scan_chunk(map, map->cursor, (unsigned)n, res, max_pages);
+		n = MIN(n, visit_max - res->visited);
+		n = scan_chunk(map, map->cursor, (unsigned)n, res, max_pages);
+		res->visited += n;
 		map->cursor += n;
-		if (res->visited >= map->nr_pages && res->scanned == 0)
-			break; /* nothing resident at all */
 	}
 	pthread_mutex_unlock(&map->lock);
 	gmem_dma_exclusive_end(map->mem);

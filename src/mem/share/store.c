@@ -23,6 +23,7 @@ struct share_store {
 	struct share_store_hdr *hdr;
 	struct share_slot_meta *meta;
 	uint32_t *buckets;
+	struct share_hint *hints;
 	uint8_t *data;
 	/* Geometry checked at open; never re-read from the shared file. */
 	uint32_t nr_slots;
@@ -31,7 +32,7 @@ struct share_store {
 };
 
 struct store_geom {
-	uint64_t nr_buckets, meta_off, bucket_off, data_off, file_size;
+	uint64_t nr_buckets, meta_off, bucket_off, hint_off, data_off, file_size;
 };
 
 static uint64_t page_round(uint64_t x)
@@ -46,7 +47,8 @@ static void geom_of(uint64_t nr_slots, struct store_geom *g)
 		g->nr_buckets <<= 1;
 	g->meta_off = page_round(sizeof(struct share_store_hdr));
 	g->bucket_off = g->meta_off + page_round(nr_slots * sizeof(struct share_slot_meta));
-	g->data_off = g->bucket_off + page_round(g->nr_buckets * sizeof(uint32_t));
+	g->hint_off = g->bucket_off + page_round(g->nr_buckets * sizeof(uint32_t));
+	g->data_off = g->hint_off + page_round(g->nr_buckets * sizeof(struct share_hint));
 	g->file_size = g->data_off + nr_slots * SHARE_PAGE_SIZE;
 }
 
@@ -64,7 +66,7 @@ int share_store_check_hdr(const struct share_store_hdr *h, uint64_t file_size, s
 				SHARE_STORE_MAX_SLOTS);
 	geom_of(h->nr_slots, &g);
 	if (h->nr_buckets != g.nr_buckets || h->meta_off != g.meta_off ||
-	    h->bucket_off != g.bucket_off || h->data_off != g.data_off ||
+	    h->bucket_off != g.bucket_off || h->hint_off != g.hint_off || h->data_off != g.data_off ||
 	    h->file_size != g.file_size)
 		return verr_set(err, EINVAL, "layout does not match %llu slots",
 				(unsigned long long)h->nr_slots);
@@ -94,6 +96,7 @@ static int store_init(struct share_store *s, uint32_t nr_slots, struct verr *err
 	h.nr_buckets = g.nr_buckets;
 	h.meta_off = g.meta_off;
 	h.bucket_off = g.bucket_off;
+	h.hint_off = g.hint_off;
 	h.data_off = g.data_off;
 	h.file_size = g.file_size;
 	if (getrandom(&h.seed, sizeof(h.seed), 0) != sizeof(h.seed))
@@ -201,6 +204,7 @@ int share_store_open(const char *path, uint32_t nr_slots, struct share_store **o
 	s->hdr = (struct share_store_hdr *)s->base;
 	s->meta = (struct share_slot_meta *)(s->base + h.meta_off);
 	s->buckets = (uint32_t *)(s->base + h.bucket_off);
+	s->hints = (struct share_hint *)(s->base + h.hint_off);
 	s->data = s->base + h.data_off;
 	s->nr_slots = (uint32_t)h.nr_slots;
 	s->nr_buckets = h.nr_buckets;
@@ -292,9 +296,23 @@ static int corrupt(struct share_store *s)
 	return -EIO;
 }
 
-int share_store_get(struct share_store *s, const void *page, uint64_t hash, uint32_t *slot)
+uint32_t share_store_owner_new(struct share_store *s)
+{
+	uint32_t id = 0;
+
+	if (store_lock(s))
+		return 0;
+	while (!id)
+		id = ++s->hdr->next_owner; /* 0 means "no hint": skipped on wrap */
+	store_unlock(s);
+	return id;
+}
+
+int share_store_get(struct share_store *s, const void *page, uint64_t hash, uint32_t owner,
+		    uint32_t page_id, uint32_t *slot)
 {
 	uint32_t *head = &s->buckets[hash & (s->nr_buckets - 1)];
+	struct share_hint *hint = &s->hints[hash & (s->nr_buckets - 1)];
 	uint32_t cur, idx, steps = 0;
 	int r = store_lock(s);
 
@@ -323,6 +341,15 @@ int share_store_get(struct share_store *s, const void *page, uint64_t hash, uint
 		*slot = cur - 1;
 		goto out;
 	}
+	/* No frame: only worth one if some other page had this hash (lossy; a stale hint costs a frame). */
+	if (hint->hash != hash || !hint->owner || (hint->owner == owner && hint->page == page_id)) {
+		hint->hash = hash;
+		hint->owner = owner;
+		hint->page = page_id;
+		r = -ENOENT;
+		goto out;
+	}
+	hint->owner = 0;
 	if (s->hdr->free_head) {
 		idx = s->hdr->free_head - 1;
 		if (idx >= s->nr_slots || s->meta[idx].refcount) {

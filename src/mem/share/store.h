@@ -11,6 +11,10 @@
  *                    free list, a process-shared robust mutex)
  *   meta_off         struct share_slot_meta[nr_slots]
  *   bucket_off       uint32_t[nr_buckets]: slot+1 heading each hash chain
+ *   hint_off         struct share_hint[nr_buckets]: the last page seen with
+ *                    a hash that had no frame (ESX's "hint" entries: a page
+ *                    is copied into a frame only once a second page with its
+ *                    hash turns up, so unique pages cost nothing)
  *   data_off         nr_slots * 4 KiB of frames
  * Another process writes this file, so every index read from it is bounds
  * checked and every chain walk is bounded: a corrupt store makes sharing
@@ -44,12 +48,12 @@ struct share_store_hdr {
 	uint64_t nr_slots;
 	uint64_t nr_buckets;   /* power of two */
 	uint64_t seed;         /* hash key: a guest cannot aim for one chain */
-	uint64_t meta_off, bucket_off, data_off, file_size;
+	uint64_t meta_off, bucket_off, hint_off, data_off, file_size;
 	uint32_t free_head;    /* slot+1 of the first freed slot, 0: none */
 	uint32_t next_fresh;   /* slots from here on were never used */
 	uint64_t used;         /* slots with a reference */
 	uint32_t poisoned;     /* a holder died inside the lock: no more inserts or frees */
-	uint32_t pad;
+	uint32_t next_owner;   /* owner ids handed to share maps */
 	pthread_mutex_t lock;  /* process-shared, robust */
 };
 
@@ -57,6 +61,12 @@ struct share_slot_meta {
 	uint64_t hash;
 	uint32_t refcount;     /* 0: free */
 	uint32_t next;         /* slot+1: next in the hash chain or the free list */
+};
+
+struct share_hint {
+	uint64_t hash;
+	uint32_t owner;        /* share map that saw it, 0: empty */
+	uint32_t page;         /* its page index in that map */
 };
 
 struct share_store;
@@ -73,14 +83,19 @@ void share_store_close(struct share_store *s);
 /* Keyed 64-bit hash of one 4 KiB page. */
 uint64_t share_store_hash(const struct share_store *s, const void *page);
 
+/* A fresh owner id for one share map (hints name the page that left them). */
+uint32_t share_store_owner_new(struct share_store *s);
+
 /*
  * Find a frame holding exactly `page` (hash first, then byte by byte) and
- * take a reference, or copy the page into a free slot with one reference.
- * Returns 0 with *slot set, -ENOSPC when full, -EIO when the store is
- * poisoned or corrupt.
+ * take a reference. Without one: when a hint says another page (another
+ * owner, or another page_id of this owner) had this hash, copy the page
+ * into a free slot with one reference; else leave a hint and return
+ * -ENOENT. Returns 0 with *slot set, -ENOENT, -ENOSPC when full, -EIO when
+ * the store is poisoned or corrupt.
  */
-int share_store_get(struct share_store *s, const void *page, uint64_t hash,
-		    uint32_t *slot) MUST_CHECK;
+int share_store_get(struct share_store *s, const void *page, uint64_t hash, uint32_t owner,
+		    uint32_t page_id, uint32_t *slot) MUST_CHECK;
 /* Drop one reference; the last one frees the slot and gives its memory back. */
 void share_store_put(struct share_store *s, uint32_t slot);
 
