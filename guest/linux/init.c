@@ -22,6 +22,7 @@ static const struct guest_test tests[] = {
 	{ .name = "shell", .run = test_shell },
 	{ .name = "modules", .run = test_modules },
 	{ .name = "bench", .run = test_bench },
+	{ .name = "pvclock", .run = test_pvclock },
 };
 
 struct mount_point {

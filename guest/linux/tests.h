@@ -20,5 +20,6 @@ int test_none(const char *self);
 int test_shell(const char *self);
 int test_modules(const char *self);
 int test_bench(const char *self);
+int test_pvclock(const char *self);
 
 #endif

@@ -13,7 +13,7 @@ OUT=build/linux
 VESSEL=${VESSEL:-build/vessel}
 BOOT_TIMEOUT=${LINUX_SOFT_BOOT_TIMEOUT:-120}
 LOGS=build/check-logs
-NAMES="none shell modules poweroff bad-test"
+NAMES="none shell modules poweroff bad-test pvclock pvclock-wall"
 
 if [ ! -f "$OUT/vmlinuz" ] || [ ! -f "$OUT/initramfs.img" ]; then
 	for n in $NAMES; do
@@ -68,4 +68,18 @@ boot modules 0 "vessel.test=modules" "vessel-guest: init ok" "vessel-guest: modu
 boot poweroff 0 "vessel.exit=poweroff" "vessel-guest: init ok" "vessel-guest: exit 0"
 # A failing test ends the VM through the exit port with status 1.
 boot bad-test 1 "vessel.test=no-such-test" "vessel-guest: init ok" "vessel-guest: exit 1"
+# Linux's KVM paravirtual interface on soft (docs/soft-system.md): the kernel
+# finds KVM, uses kvm-clock (no calibration), and the clock is consistent.
+boot pvclock 0 "vessel.test=pvclock" "vessel-guest: init ok" "vessel-guest: clocksource kvm-clock" \
+	"vessel-guest: pvclock ok" "vessel-guest: exit 0"
+log="$LOGS/linux-soft-pvclock.log"
+guest_now=$(tr -d '\r' <"$log" | sed -n 's/^vessel-guest: realtime \([0-9]*\)$/\1/p')
+host_now=$(stat -c %Y "$log")
+if ! grep -q 'kvm-clock: Using msrs 4b564d01 and 4b564d00' "$log"; then
+	echo "FAIL linux-soft-pvclock-wall: the kernel did not take kvm-clock's MSRs (log $log)"
+elif [ -z "$guest_now" ] || [ $((guest_now - host_now)) -gt 5 ] || [ $((host_now - guest_now)) -gt 5 ]; then
+	echo "FAIL linux-soft-pvclock-wall: guest realtime '${guest_now}' vs host ${host_now} (log $log)"
+else
+	echo "PASS linux-soft-pvclock-wall"
+fi
 exit 0
