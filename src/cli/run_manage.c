@@ -4,7 +4,7 @@
  * the control socket (control.h) and the sandbox (sandbox.h).
  *
  * Admission control (src/mem/overcommit/admission_runtime.h) happens here
- * too, before vm_create, in the process that will be the VM: every VM, named
+ * too, before vm_create and before --detach forks: every VM, named
  * or not, takes a name in the runtime directory (an anonymous one,
  * "~anon-PID", without --name) and publishes its --mem there.
  *
@@ -144,9 +144,9 @@ static void meta_fill(const struct run_manage *m, const struct vm_config *cfg, c
 }
 
 /*
- * In the VM's own process (the detached child, or the foreground run), with
- * the name held: refuse what does not fit, else publish NAME.json. The engine
- * is the one asked for ("auto" until vm_create resolves it).
+ * With the name held: refuse what does not fit, else publish NAME.json. The
+ * engine is the one asked for ("auto" until vm_create resolves it); a
+ * detached child rewrites the entry with its own pid.
  */
 static int admit(struct run_manage *m, const struct vm_config *cfg)
 {
@@ -186,6 +186,7 @@ static void prepare_anon(struct run_manage *m, const struct vm_config *cfg, int 
 
 bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status)
 {
+	struct runtime_meta meta;
 	struct verr err = {0};
 	int log_fd = -1, pfd[2];
 	pid_t pid;
@@ -215,10 +216,12 @@ bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status
 		fprintf(stderr, "vessel: VM name '%s': runtime paths too long\n", m->name);
 		goto err_release;
 	}
-	if (!m->detach) {
+	if (!m->detach)
 		m->log_path[0] = '\0';
-		if (admit(m, cfg))
-			goto err_release;
+	/* Before the log and the fork: a refused VM leaves nothing behind. */
+	if (admit(m, cfg))
+		goto err_release;
+	if (!m->detach) {
 		*status = 0;
 		return false;
 	}
@@ -257,9 +260,12 @@ bool run_manage_prepare(struct run_manage *m, struct vm_config *cfg, int *status
 	close(log_fd);
 	cfg->console_in_fd = -1;
 	cfg->console_out_fd = STDOUT_FILENO;
-	/* Refused: the parent prints why and removes the name. */
-	if (admit(m, cfg))
+	/* Admitted under the parent's pid: the entry names the VM process from now on. */
+	meta_fill(m, cfg, cfg->engine, &meta);
+	if (runtime_write_meta(&m->claim, &meta, &err)) {
+		run_manage_fail(m, err.msg);
 		return false;
+	}
 	*status = 0;
 	return false;
 err_release:
