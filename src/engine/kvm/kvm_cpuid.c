@@ -1,4 +1,9 @@
-/* CPUID for kvm vCPUs: what KVM_GET_SUPPORTED_CPUID reports, with per-vCPU APIC IDs. */
+/*
+ * CPUID for kvm vCPUs: what KVM_GET_SUPPORTED_CPUID reports, with per-vCPU
+ * APIC IDs. Nothing is filtered, so the host's KVM paravirtual leaves
+ * (0x40000000 "KVMKVMKVM", 0x40000001 features) reach the guest as KVM
+ * reports them (docs/soft-system.md; tests/check.d/pv.sh checks the signature).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
