@@ -65,11 +65,12 @@ int kvm_ioeventfd(struct engine_vm *vm, uint64_t addr, unsigned len, bool pio, i
 
 	if (!s->has_ioeventfd)
 		return -ENOTSUP;
-	if (len != 0 && len != 1 && len != 2 && len != 4 && len != 8)
+	/* Removal (fd < 0) finds the length it registered; a new one is checked. */
+	if (fd >= 0 && len != 0 && len != 1 && len != 2 && len != 4 && len != 8)
 		return -EINVAL;
 	/* Length 0 ("any") exists for MMIO only, behind its own capability. */
-	if (len == 0 && (pio || ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
-				      KVM_CAP_IOEVENTFD_ANY_LENGTH) <= 0))
+	if (fd >= 0 && len == 0 &&
+	    (pio || ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) <= 0))
 		return -ENOTSUP;
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < KVM_MAX_IOEVENTFDS; i++) {
