@@ -54,6 +54,7 @@ enum bench_status bench_in(const struct bench_cfg *c, struct bench_result *r)
 
 	r->via = "trap";
 	bk_in_loop(c->warm);
+	bk_empty(c->warm); /* warm the empty loop too (soft decodes it once) */
 	r->t_empty = bk_empty(c->n);
 	t0 = rdtsc();
 	bk_in_loop(c->n);
@@ -88,6 +89,7 @@ enum bench_status bench_cr8(const struct bench_cfg *c, struct bench_result *r)
 
 	r->via = "trap";
 	bk_cr8_loop(c->warm);
+	bk_empty(c->warm); /* warm the empty loop too (soft decodes it once) */
 	r->t_empty = bk_empty(c->n);
 	t0 = rdtsc();
 	bk_cr8_loop(c->n);
@@ -157,6 +159,7 @@ enum bench_status bench_ptemod(const struct bench_cfg *c, struct bench_result *r
 	invlpg(BK_PTE_PAGE);
 	bk_batch.pte_gpa = (uint64_t)pte; /* identity map: the table's va is its gpa */
 	bad = bk_ptemod_loop(c, pte, f, c->warm, &bad_ret);
+	bk_empty(c->warm); /* warm the empty loop too (soft decodes it once) */
 	r->t_empty = bk_empty(c->n);
 	t0 = rdtsc();
 	bad += bk_ptemod_loop(c, pte, f, c->n, &bad_ret);
@@ -223,6 +226,7 @@ enum bench_status bench_cr3(const struct bench_cfg *c, struct bench_result *r)
 	*pte1 = f[1] | PTE_P | PTE_W;
 	invlpg(BK_CR3_PAGE);
 	bad = bk_cr3_loop(c, as, c->warm, &bad_ret);
+	bk_empty(c->warm); /* warm the empty loop too (soft decodes it once) */
 	r->t_empty = bk_empty(c->n);
 	t0 = rdtsc();
 	bad += bk_cr3_loop(c, as, c->n, &bad_ret);
@@ -263,6 +267,7 @@ enum bench_status bench_hcnop(const struct bench_cfg *c, struct bench_result *r)
 
 	r->via = "hypercall";
 	ret = bk_hcnop_loop(c, c->warm);
+	bk_empty(c->warm); /* warm the empty loop too (soft decodes it once) */
 	r->t_empty = bk_empty(c->n);
 	t0 = rdtsc();
 	if (!ret)

@@ -4,7 +4,15 @@
  * `vessel bench engines` (src/bench/, docs/engines.md).
  *
  *   test=enginebench [mode=emul|pv] [hc=port|vmcall] [op=NAME|all] [iters=N]
- *                    [fwiters=N] [pages=N] [writes=N]
+ *                    [warm=N] [fwiters=N] [pages=N] [writes=N] [calibrate=0|1]
+ * calibrate=0 skips the TSC calibration (ns then print as 0): the host's
+ * counter runs use it, so that their work outside the ops is the same
+ * from run to run (the calibration polls the PIT for a fixed time, a
+ * varying number of instructions).
+ * iters: timed rounds of each microbenchmark (default 1000), after warm
+ * untimed ones (default iters/10); fwiters: timed forkwait rounds (default
+ * iters/100, at least 2; one untimed round first); pages/writes: forkwait's
+ * parent pages (32) and pages the child writes (4).
  *
  * Prints one line per op:
  *   enginebench: op=NAME mode=MODE iters=N cycles=C ns=X via=trap|hypercall|native
@@ -63,7 +71,8 @@ static int eb_args(const struct guest *g, struct bench_cfg *c, struct bench_cfg 
 		c->hc = BENCH_HC_VMCALL;
 	if (guest_arg_u64(g, "iters", 1000, 1, 10000000, &c->n) < 0)
 		return -1;
-	c->warm = c->n / 10 ? c->n / 10 : 1;
+	if (guest_arg_u64(g, "warm", c->n / 10 ? c->n / 10 : 1, 1, 10000000, &c->warm) < 0)
+		return -1;
 	*fw = *c;
 	fwdef = c->n / 100 ? c->n / 100 : 2;
 	if (guest_arg_u64(g, "fwiters", fwdef, 1, 100000, &fw->n) < 0 ||
@@ -103,7 +112,7 @@ static int eb_one(const struct eb_op *op, const struct bench_cfg *c, uint64_t ts
 		return -1;
 	}
 	c100 = eb_cycles100(&r);
-	ns100 = muldiv64(c100, 1000000000ul, tsc_hz);
+	ns100 = tsc_hz ? muldiv64(c100, 1000000000ul, tsc_hz) : 0;
 	kprintf("enginebench: op=%s mode=%s iters=%lu cycles=%lu ns=%lu.%02lu via=%s\n", op->name,
 		mode, r.n, (c100 + 50) / 100, ns100 / 100, ns100 % 100,
 		r.via);
@@ -117,13 +126,17 @@ static int enginebench_run(const struct guest *g)
 	const char *want;
 	size_t len;
 	int fails = 0, ran = 0;
+	uint64_t calibrate;
 
 	if (eb_args(g, &c, &fw) < 0)
 		return GUEST_EXIT_USAGE;
 	want = guest_arg(g, "op", &len);
 	if (eb_word(want, len, "all"))
 		want = 0;
-	if (time_calibrate(&cal) < 0 || cal.tsc_hz == 0)
+	if (guest_arg_u64(g, "calibrate", 1, 0, 1, &calibrate) < 0)
+		return GUEST_EXIT_USAGE;
+	cal.tsc_hz = 0;
+	if (calibrate && (time_calibrate(&cal) < 0 || cal.tsc_hz == 0))
 		return GUEST_EXIT_FAIL;
 	kprintf("enginebench: tsc_hz=%lu mode=%s hc=%s\n", cal.tsc_hz, c.pv ? "pv" : "emul",
 		c.hc == BENCH_HC_VMCALL ? "vmcall" : "port");
