@@ -20,7 +20,7 @@
 #include "base/compiler.h"
 #include "base/err.h"
 
-#define JSON_MAX_FIELDS 32
+#define JSON_MAX_FIELDS 96 /* vessel stat answers with ~60 fields once a guest reports balloon stats */
 #define JSON_MAX_KEY 64	  /* bytes of a key, NUL included */
 #define JSON_MAX_STR 1024 /* bytes of a string value (decoded, NUL included) */
 
