@@ -186,13 +186,13 @@ void balloon_request_stats(struct virtio_balloon *b)
 {
 	struct virtio_dev *d = &b->dev;
 
-	pthread_mutex_lock(&d->lock);
+	virtio_dev_lock_dma(d);
 	if (b->stats_held && virtio_dev_running(d)) {
 		b->stats_held = false;
 		vq_push(&d->queues[BALLOON_STATSQ].vq, b->stats_elem.head, 0);
 		virtio_dev_queue_done(d, BALLOON_STATSQ);
 	}
-	pthread_mutex_unlock(&d->lock);
+	virtio_dev_unlock_dma(d);
 }
 
 void balloon_get_info(struct virtio_balloon *b, struct balloon_info *out)

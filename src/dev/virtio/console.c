@@ -102,12 +102,12 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf, size
 {
 	size_t take;
 
-	pthread_mutex_lock(&c->dev.lock);
+	virtio_dev_lock_dma(&c->dev);
 	take = MIN(n, sizeof(c->rx) - c->rx_len);
 	memcpy(c->rx + c->rx_len, buf, take);
 	c->rx_len += take;
 	console_rx_flush(c);
-	pthread_mutex_unlock(&c->dev.lock);
+	virtio_dev_unlock_dma(&c->dev);
 	return take;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "mem/gmem.h"
 
 /* Transport features every device offers. */
 #define VIRTIO_CORE_FEATURES                                                                       \
@@ -202,4 +203,16 @@ int virtio_dev_pop(struct virtio_dev *d, unsigned q, struct vq_elem *e)
 		return 0;
 	}
 	return ret;
+}
+
+void virtio_dev_lock_dma(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	gmem_dma_begin(d->mem);
+}
+
+void virtio_dev_unlock_dma(struct virtio_dev *d)
+{
+	gmem_dma_end(d->mem);
+	pthread_mutex_unlock(&d->lock);
 }

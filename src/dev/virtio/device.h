@@ -133,6 +133,15 @@ int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, void
 		    struct gmem *mem) MUST_CHECK;
 void virtio_dev_cleanup(struct virtio_dev *d);
 
+/*
+ * For threads other than the vCPU's (net receive, console input, the
+ * control server): the device lock plus the guest-RAM DMA bracket, so
+ * soft-engine page sharing never remaps a page between the moment a
+ * virtqueue helper unshared it and the moment this thread writes it.
+ */
+void virtio_dev_lock_dma(struct virtio_dev *d);
+void virtio_dev_unlock_dma(struct virtio_dev *d);
+
 /* The transport connects its interrupt path before the guest runs. */
 void virtio_dev_set_transport(struct virtio_dev *d, const struct virtio_transport *t);
 

@@ -80,7 +80,7 @@ static void iothread_kick(struct virtio_iothread *t, const struct iothread_watch
 	 * waits for the request in progress, and one that came first leaves the
 	 * queue not ready, which virtio_dev_queue_notify ignores.
 	 */
-	pthread_mutex_lock(&w->dev->lock);
+	virtio_dev_lock_dma(w->dev);
 	if (w->q == VIRTIO_IOTHREAD_ALL_QUEUES) {
 		/* Spurious notifications are harmless: a queue with nothing new pops nothing. */
 		for (unsigned q = 0; q < w->dev->nr_queues; q++)
@@ -88,7 +88,7 @@ static void iothread_kick(struct virtio_iothread *t, const struct iothread_watch
 	} else {
 		virtio_dev_queue_notify(w->dev, (unsigned)w->q);
 	}
-	pthread_mutex_unlock(&w->dev->lock);
+	virtio_dev_unlock_dma(w->dev);
 }
 
 static void *iothread_main(void *arg)

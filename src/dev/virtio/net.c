@@ -138,12 +138,12 @@ static void *net_rx_thread(void *arg)
 					break;
 				}
 			}
-			pthread_mutex_lock(&n->dev.lock);
+			virtio_dev_lock_dma(&n->dev);
 			if (!net_rx_one(n, (size_t)len)) {
-				pthread_mutex_unlock(&n->dev.lock);
+				virtio_dev_unlock_dma(&n->dev);
 				break; /* keep it until the guest posts buffers */
 			}
-			pthread_mutex_unlock(&n->dev.lock);
+			virtio_dev_unlock_dma(&n->dev);
 			len = 0;
 		}
 	}
