@@ -220,12 +220,11 @@ static int fw_round(struct fw_state *s, uint64_t round)
 				"0x%lx at 0x%lx cr2 0x%lx\n",
 				t.fault.vector, t.fault.error_code, t.fault.rip, t.fault.cr2);
 		else if (t.exit_code >= FW_STALE)
-			kprintf("testguest: enginebench: forkwait: child saw %lu pages of the "
-				"previous child's copies through its fresh read-only mappings: the "
-				"hypervisor's view of our page tables is stale (%s)\n",
+			kprintf("testguest: enginebench: forkwait: child read %lu pages of the "
+				"previous child's copies through fresh mappings: stale page-table "
+				"view (%s)\n",
 				t.exit_code / FW_STALE,
-				c->pv ? "MMU_BATCH wrote them, the CPU's shadow/TLB did not see it"
-				      : "a missed flush");
+				c->pv ? "MMU_BATCH's writes unseen by the CPU" : "missed flush");
 		else
 			kprintf("testguest: enginebench: forkwait: child saw %lu wrong values\n",
 				t.exit_code);

@@ -212,6 +212,7 @@ enum bench_status bench_pagefault(const struct bench_cfg *c, struct bench_result
 {
 	struct bu_touch s = {.frame = frame_alloc()};
 	struct task t = {.entry = 0};
+	struct bench_cfg even;
 	uint64_t cr3 = read_cr3() & PTE_ADDR;
 	int ret;
 
@@ -228,8 +229,14 @@ enum bench_status bench_pagefault(const struct bench_cfg *c, struct bench_result
 	*s.pte_a = s.frame | PTE_P | PTE_U;
 	*s.pte_b = 0;
 	invlpg(bu_job.page_b);
+	/*
+	 * The loops touch B on even rounds, A on odd ones: an even warm-up ends
+	 * on A, so the timed loop's first touch (B) faults like every other.
+	 */
+	even = *c;
+	even.warm += even.warm & 1;
 	trap_register(VEC_PF, bu_touch_fault, &s);
-	ret = bu_run(c, BU_TOUCH, &t, r);
+	ret = bu_run(&even, BU_TOUCH, &t, r);
 	trap_unregister(VEC_PF);
 	*s.pte_a = 0;
 	*s.pte_b = 0;
@@ -239,7 +246,7 @@ enum bench_status bench_pagefault(const struct bench_cfg *c, struct bench_result
 		bu_killed("pagefault", &t);
 		return BENCH_FAIL;
 	}
-	return bu_expect("pagefault", s.faults, c->warm + c->n) ? BENCH_FAIL : BENCH_OK;
+	return bu_expect("pagefault", s.faults, even.warm + even.n) ? BENCH_FAIL : BENCH_OK;
 }
 
 /* #DE from the loop's divl %ecx: skip the two-byte instruction. */

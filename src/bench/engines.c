@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/compiler.h"
 #include "bench/engines.h"
 #include "bench/guest_run.h"
 #include "guest/bootinfo.h"
@@ -133,6 +135,13 @@ static void cell_fail(struct bench_cell *cell, struct bench_table *t, const char
 	t->nr_failed++;
 }
 
+static int sample_cmp_ns(const void *a, const void *b)
+{
+	const struct bench_sample *x = a, *y = b;
+
+	return (x->ns > y->ns) - (x->ns < y->ns);
+}
+
 /* One run of op on column c with `rounds` timed rounds; 0 with r filled, else cell marked. */
 static int op_run(const struct bench_opts *o, enum bench_col c, const struct bench_op_info *op,
 		  uint64_t rounds, uint64_t warm, bool calibrate, struct bench_guest_run *r,
@@ -179,6 +188,39 @@ static int op_count(const struct bench_opts *o, enum bench_col c, const struct b
 	return ret;
 }
 
+/* The state of one timed run: OK with s filled, NA, or FAILED with why. */
+static enum bench_cell_state op_timed(const struct bench_opts *o, enum bench_col c,
+				      const struct bench_op_info *op, uint64_t n, uint64_t warm,
+				      struct bench_sample *s, char *why, size_t size)
+{
+	struct bench_guest_run r;
+	struct verr err = {0};
+	enum bench_cell_state st;
+	int status;
+
+	if (op_run(o, c, op, n, warm, true, &r, &err)) {
+		note_set(why, size, err.msg);
+		return BENCH_CELL_FAILED;
+	}
+	status = r.result.reason == VM_STOP_EXIT_PORT ? r.result.status : -1;
+	if (sample_find(r.output, op->name, s) && s->na && status == VESSEL_EXIT_HOST_LIMIT) {
+		snprintf(why, size, "%s", s->why);
+		st = BENCH_CELL_NA;
+	} else if (status == 0 && sample_find(r.output, op->name, s) && !s->na && s->iters == n) {
+		st = BENCH_CELL_OK;
+	} else {
+		if (r.result.reason == VM_STOP_CRASH)
+			snprintf(why, size, "guest crashed: %s", r.result.msg);
+		else
+			guest_why(r.output, why, size);
+		if (!why[0])
+			snprintf(why, size, "the guest printed no result (exit %d)", status);
+		st = BENCH_CELL_FAILED;
+	}
+	bench_guest_run_free(&r);
+	return st;
+}
+
 static void op_measure(const struct bench_opts *o, enum bench_col c, int i, struct bench_table *t)
 {
 	const struct bench_col_info *col = &bench_cols[c];
@@ -188,49 +230,46 @@ static void op_measure(const struct bench_opts *o, enum bench_col c, int i, stru
 	uint64_t n = op->macro ? (kvm ? o->fwiters_kvm : o->fwiters_soft)
 			       : (kvm ? o->iters_kvm : o->iters_soft);
 	uint64_t warm = n / 10 ? n / 10 : 1;
-	struct bench_guest_run full;
-	struct bench_sample s;
-	struct verr err = {0};
+	struct bench_sample runs[BENCH_MAX_REPEAT];
+	unsigned repeat = o->repeat < 1 ? 1 : MIN(o->repeat, BENCH_MAX_REPEAT);
+	char why[600];
 	double t0 = now_s();
-	int status;
 
 	if (op->pv_only && !col->pv)
 		return; /* stays EMPTY */
-	if (op_run(o, c, op, n, warm, true, &full, &err)) {
-		cell_fail(cell, t, err.msg);
-		return;
+	/* Repeated runs, median kept: the host's other load lands in one run, not all. */
+	for (cell->runs = 0; cell->runs < repeat; cell->runs++) {
+		why[0] = '\0';
+		cell->state = op_timed(o, c, op, n, warm, &runs[cell->runs], why, sizeof(why));
+		if (cell->state != BENCH_CELL_OK)
+			break;
 	}
-	status = full.result.reason == VM_STOP_EXIT_PORT ? full.result.status : -1;
-	if (sample_find(full.output, op->name, &s) && s.na && status == VESSEL_EXIT_HOST_LIMIT) {
-		cell->state = BENCH_CELL_NA;
-		note_set(cell->note, sizeof(cell->note), s.why);
-	} else if (status == 0 && sample_find(full.output, op->name, &s) && !s.na &&
-		   s.iters == n) {
-		cell->state = BENCH_CELL_OK;
-		cell->ns = s.ns;
-		cell->cycles = s.cycles;
-		cell->iters = s.iters;
-		snprintf(cell->via, sizeof(cell->via), "%s", s.via);
+	if (cell->state == BENCH_CELL_NA) {
+		note_set(cell->note, sizeof(cell->note), why);
+	} else if (cell->state == BENCH_CELL_FAILED) {
+		cell_fail(cell, t, why);
 	} else {
-		char why[400];
+		const struct bench_sample *m;
 
-		if (full.result.reason == VM_STOP_CRASH)
-			snprintf(why, sizeof(why), "guest crashed: %s", full.result.msg);
-		else
-			guest_why(full.output, why, sizeof(why));
-		cell_fail(cell, t, why[0] ? why : "the guest printed no result");
+		qsort(runs, cell->runs, sizeof(runs[0]), sample_cmp_ns);
+		m = &runs[cell->runs / 2];
+		cell->ns = m->ns;
+		cell->cycles = m->cycles;
+		cell->iters = m->iters;
+		snprintf(cell->via, sizeof(cell->via), "%s", m->via);
 	}
 	if (cell->state == BENCH_CELL_OK && !kvm && n > 1 && op_count(o, c, op, n, warm, cell))
 		cell_fail(cell, t, "the counter runs (calibrate=0) failed where the timed run passed");
-	if (o->progress) {
-		if (cell->state == BENCH_CELL_OK)
-			fprintf(o->progress, "bench: %-8s %-10s %10.2f ns/op  (%llu rounds, %.2f s)\n",
-				col->name, op->name, cell->ns, (unsigned long long)n, now_s() - t0);
-		else
-			fprintf(o->progress, "bench: %-8s %-10s %s: %s\n", col->name, op->name,
-				cell->state == BENCH_CELL_NA ? "n/a" : "FAILED", cell->note);
-	}
-	bench_guest_run_free(&full);
+	if (!o->progress)
+		return;
+	if (cell->state == BENCH_CELL_OK)
+		fprintf(o->progress,
+			"bench: %-8s %-10s %10.2f ns/op  (median of %u runs of %llu rounds, %.2f s)\n",
+			col->name, op->name, cell->ns, cell->runs, (unsigned long long)n,
+			now_s() - t0);
+	else
+		fprintf(o->progress, "bench: %-8s %-10s %s: %s\n", col->name, op->name,
+			cell->state == BENCH_CELL_NA ? "n/a" : "FAILED", cell->note);
 }
 
 /* Why column c cannot run on this host, or NULL. */

@@ -49,6 +49,7 @@ struct bench_op_info {
 };
 
 #define BENCH_NR_OPS 10
+#define BENCH_MAX_REPEAT 15
 extern const struct bench_op_info bench_ops[BENCH_NR_OPS];
 
 /* One line of enginebench output. */
@@ -85,7 +86,8 @@ struct bench_cell {
 	char via[16];
 	bool have_tlb; /* soft columns: per-round counters below are valid */
 	double tlb_fills, tlb_flushes;
-	char note[160]; /* NA or FAILED: why */
+	unsigned runs;	/* timed runs taken; ns and cycles are their median */
+	char note[320]; /* NA or FAILED: why */
 };
 
 struct bench_table {
@@ -100,6 +102,7 @@ struct bench_opts {
 	bool want[BENCH_NR_COLS];
 	uint64_t iters_soft, iters_kvm; /* timed rounds per microbenchmark */
 	uint64_t fwiters_soft, fwiters_kvm;
+	unsigned repeat;    /* timed runs per cell (median taken), >= 1 */
 	FILE *progress;	    /* progress lines, or NULL */
 };
 

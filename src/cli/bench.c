@@ -19,34 +19,38 @@
 #define ITERS_KVM 2000
 #define QUICK_ITERS_SOFT 300
 #define QUICK_ITERS_KVM 100
+#define REPEAT 5 /* timed runs per cell, median kept (--quick: 1) */
 
 static void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vessel bench engines [--quick] [--out DIR] [--engines LIST] [--iters N]\n"
-		"                            [--kernel ELF]\n\n"
+		"                            [--repeat N] [--kernel ELF]\n\n"
 		"The microbenchmarks of the software-vs-hardware virtualization comparison\n"
 		"(Adams & Agesen, ASPLOS 2006) run by the test guest (test=enginebench) on each\n"
 		"column: soft (interpreter, privileged instructions and faults emulated),\n"
 		"soft+pv (page-table work through VMCALL hypercalls), kvm (/dev/kvm) and\n"
 		"kvm+pv (hypercalls through the doorbell port). One VM per column and op, in\n"
-		"this process. Prints ns per operation with ratios and, for soft, the software\n"
-		"TLB's fills and flushes per round (from a second run with one round, by\n"
+		"this process, each timed run repeated and the median kept. Prints ns per\n"
+		"operation with ratios and, for soft, the software TLB's fills and flushes\n"
+		"per round (two more runs without TSC calibration, N rounds and one, by\n"
 		"difference); writes DIR/engines.csv and DIR/engines.gp and renders\n"
 		"DIR/engines.svg with gnuplot (when gnuplot is missing it says so and still\n"
 		"prints the table). Columns whose engine is not available (no /dev/kvm) are\n"
 		"reported as skipped. Progress lines go to stderr. docs/engines.md explains\n"
 		"the numbers.\n\n"
 		"options:\n"
-		"  --quick         few rounds (%d soft, %d kvm), for tests; default %d and %d\n"
+		"  --quick         few rounds (%d soft, %d kvm), one run each, for tests;\n"
+		"                  default %d and %d rounds, %d runs\n"
 		"  --out DIR       where the CSV, gnuplot script and SVG go (default: docs)\n"
 		"  --engines LIST  comma list of columns: soft,soft+pv,kvm,kvm+pv (default all)\n"
 		"  --iters N       rounds per microbenchmark on every engine (forkwait: N/100)\n"
+		"  --repeat N      timed runs per engine and op, median kept (1..15)\n"
 		"  --kernel ELF    the test guest (default: guest/testguest.elf beside vessel)\n"
 		"  -h, --help      this text\n\n"
 		"exit status: 0 when every measurement ran (n/a where the host cannot run an\n"
 		"op), %d when some failed (the table says which), %d on bad usage.\n",
-		QUICK_ITERS_SOFT, QUICK_ITERS_KVM, ITERS_SOFT, ITERS_KVM, BENCH_EXIT_FAILED,
+		QUICK_ITERS_SOFT, QUICK_ITERS_KVM, ITERS_SOFT, ITERS_KVM, REPEAT, BENCH_EXIT_FAILED,
 		CLI_EXIT_USAGE);
 }
 
@@ -64,15 +68,16 @@ static char *default_kernel(void)
 	return path;
 }
 
-static int parse_iters(const char *s, uint64_t *out)
+static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || v < 2 || v > 10000000) {
-		fprintf(stderr, "vessel: --iters '%s': want a number from 2 to 10000000\n", s);
+	if (errno || *end || end == s || *s == '-' || v < min || v > max) {
+		fprintf(stderr, "vessel: %s '%s': want a number from %llu to %llu\n", opt, s,
+			(unsigned long long)min, (unsigned long long)max);
 		return -1;
 	}
 	*out = v;
@@ -122,18 +127,20 @@ static int bench_engines(int argc, char **argv)
 		{"quick", no_argument, NULL, 'q'},	  {"out", required_argument, NULL, 'o'},
 		{"engines", required_argument, NULL, 'e'}, {"iters", required_argument, NULL, 'n'},
 		{"kernel", required_argument, NULL, 'k'},  {"help", no_argument, NULL, 'h'},
+		{"repeat", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	struct bench_opts o = {
 		.iters_soft = ITERS_SOFT,
 		.iters_kvm = ITERS_KVM,
+		.repeat = REPEAT,
 		.progress = stderr,
 	};
 	const char *out = "docs", *engines = "soft,soft+pv,kvm,kvm+pv";
 	char *kernel_default = NULL;
 	struct bench_table *t;
 	struct verr err = {0};
-	uint64_t iters = 0;
+	uint64_t iters = 0, repeat = 0;
 	bool quick = false;
 	int opt, ret;
 
@@ -145,7 +152,11 @@ static int bench_engines(int argc, char **argv)
 		case 'e': engines = optarg; break;
 		case 'k': o.kernel = optarg; break;
 		case 'n':
-			if (parse_iters(optarg, &iters))
+			if (parse_num("--iters", optarg, 2, 10000000, &iters))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'r':
+			if (parse_num("--repeat", optarg, 1, BENCH_MAX_REPEAT, &repeat))
 				return CLI_EXIT_USAGE;
 			break;
 		case 'h': bench_usage(stdout); return 0;
@@ -163,7 +174,10 @@ static int bench_engines(int argc, char **argv)
 	if (quick) {
 		o.iters_soft = QUICK_ITERS_SOFT;
 		o.iters_kvm = QUICK_ITERS_KVM;
+		o.repeat = 1;
 	}
+	if (repeat)
+		o.repeat = (unsigned)repeat;
 	if (iters)
 		o.iters_soft = o.iters_kvm = iters;
 	o.fwiters_soft = fw_rounds(o.iters_soft);
