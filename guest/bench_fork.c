@@ -77,8 +77,8 @@ static __user_text void fw_child(uint64_t arg)
 struct fw_state {
 	const struct bench_cfg *c;
 	struct bench_pool pool;
-	uint64_t parent;	       /* the kernel's PML4 */
-	uint64_t *ppt;		       /* the parent's page table for FW_BASE */
+	uint64_t parent;		     /* the kernel's PML4 */
+	uint64_t *ppt;			     /* the parent's page table for FW_BASE */
 	uint64_t *cpml4, *cpdpt, *cpd, *cpt; /* the child's tables of this round */
 	uint64_t copies[FW_MAX_WRITES];
 	unsigned nr_copies;

@@ -22,7 +22,7 @@ enum bench_hc_way {
 };
 
 struct bench_cfg {
-	int pv;		 /* mode=pv: ops with a PV form use hypercalls */
+	int pv; /* mode=pv: ops with a PV form use hypercalls */
 	enum bench_hc_way hc;
 	uint64_t n;	 /* timed rounds */
 	uint64_t warm;	 /* untimed rounds first */
@@ -37,11 +37,11 @@ enum bench_status {
 };
 
 struct bench_result {
-	uint64_t n;	   /* rounds timed */
-	uint64_t t_op;	   /* TSC cycles for n rounds of the op */
-	uint64_t t_empty;  /* TSC cycles for n rounds of an empty loop */
-	const char *via;   /* "trap" (privileged instruction or fault), "hypercall", "native" */
-	const char *why;   /* BENCH_NA: the host limitation */
+	uint64_t n;	  /* rounds timed */
+	uint64_t t_op;	  /* TSC cycles for n rounds of the op */
+	uint64_t t_empty; /* TSC cycles for n rounds of an empty loop */
+	const char *via;  /* "trap" (privileged instruction or fault), "hypercall", "native" */
+	const char *why;  /* BENCH_NA: the host limitation */
 };
 
 /* One hypercall by the configured way; returns RAX. */

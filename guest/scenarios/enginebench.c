@@ -41,11 +41,16 @@ struct eb_op {
 };
 
 static const struct eb_op eb_ops[] = {
-	{"syscall", bench_syscall, 0, 0},   {"in", bench_in, 0, 0},
-	{"cr8", bench_cr8, 0, 0},	    {"callret", bench_callret, 0, 0},
-	{"pagefault", bench_pagefault, 0, 0}, {"divzero", bench_divzero, 0, 0},
-	{"ptemod", bench_ptemod, 0, 0},	    {"cr3", bench_cr3, 0, 0},
-	{"hcnop", bench_hcnop, 1, 0},	    {"forkwait", bench_forkwait, 0, 1},
+	{"syscall", bench_syscall, 0, 0},
+	{"in", bench_in, 0, 0},
+	{"cr8", bench_cr8, 0, 0},
+	{"callret", bench_callret, 0, 0},
+	{"pagefault", bench_pagefault, 0, 0},
+	{"divzero", bench_divzero, 0, 0},
+	{"ptemod", bench_ptemod, 0, 0},
+	{"cr3", bench_cr3, 0, 0},
+	{"hcnop", bench_hcnop, 1, 0},
+	{"forkwait", bench_forkwait, 0, 1},
 };
 
 static int eb_word(const char *v, size_t len, const char *want)
@@ -114,8 +119,7 @@ static int eb_one(const struct eb_op *op, const struct bench_cfg *c, uint64_t ts
 	c100 = eb_cycles100(&r);
 	ns100 = tsc_hz ? muldiv64(c100, 1000000000ul, tsc_hz) : 0;
 	kprintf("enginebench: op=%s mode=%s iters=%lu cycles=%lu ns=%lu.%02lu via=%s\n", op->name,
-		mode, r.n, (c100 + 50) / 100, ns100 / 100, ns100 % 100,
-		r.via);
+		mode, r.n, (c100 + 50) / 100, ns100 / 100, ns100 % 100, r.via);
 	return 0;
 }
 

@@ -24,22 +24,31 @@ const struct bench_col_info bench_cols[BENCH_NR_COLS] = {
 };
 
 const struct bench_op_info bench_ops[BENCH_NR_OPS] = {
-	{.name = "syscall", .pv_form = "same",
+	{.name = "syscall",
+	 .pv_form = "same",
 	 .what = "SYSCALL/SYSRET round trip, ring 3 to a ring-0 handler and back"},
 	{.name = "in", .pv_form = "same", .what = "IN from an unclaimed port (0x80) in ring 0"},
 	{.name = "cr8", .pv_form = "same", .what = "MOV to CR8 (task priority) in ring 0"},
 	{.name = "callret", .pv_form = "same", .what = "call + ret of an empty function, ring 3"},
-	{.name = "pagefault", .pv_form = "same",
+	{.name = "pagefault",
+	 .pv_form = "same",
 	 .what = "ring-3 read of a not-present page, fixed by the ring-0 handler"},
-	{.name = "divzero", .pv_form = "same",
+	{.name = "divzero",
+	 .pv_form = "same",
 	 .what = "ring-3 divide by zero, #DE handler skips the instruction"},
-	{.name = "ptemod", .pv_form = "MMU_BATCH of 1",
+	{.name = "ptemod",
+	 .pv_form = "MMU_BATCH of 1",
 	 .what = "one PTE changed + INVLPG, then a read through it (ring 0)"},
-	{.name = "cr3", .pv_form = "MMU_BATCH LOAD_CR3",
+	{.name = "cr3",
+	 .pv_form = "MMU_BATCH LOAD_CR3",
 	 .what = "MOV CR3 to the other address space, then a read (ring 0)"},
-	{.name = "hcnop", .pv_form = "HC_NOP", .pv_only = true,
+	{.name = "hcnop",
+	 .pv_form = "HC_NOP",
+	 .pv_only = true,
 	 .what = "one hypercall that does nothing"},
-	{.name = "forkwait", .pv_form = "MMU_BATCH per step", .macro = true,
+	{.name = "forkwait",
+	 .pv_form = "MMU_BATCH per step",
+	 .macro = true,
 	 .what = "fork/wait: child space over 32 pages, 4 copy-on-write faults, exit"},
 };
 
@@ -56,10 +65,11 @@ int bench_cols_parse(const char *list, bool want[BENCH_NR_COLS], struct verr *er
 			if (strlen(bench_cols[c].name) == n && !strncmp(p, bench_cols[c].name, n))
 				found = c;
 		if (found < 0)
-			return verr_set(err, EINVAL,
-					"--engines: unknown column '%.*s' (want soft, soft+pv, kvm, "
-					"kvm+pv)",
-					(int)n, p);
+			return verr_set(
+				err, EINVAL,
+				"--engines: unknown column '%.*s' (want soft, soft+pv, kvm, "
+				"kvm+pv)",
+				(int)n, p);
 		want[found] = true;
 		p += n;
 		if (*p == ',')
@@ -176,10 +186,12 @@ static int op_count(const struct bench_opts *o, enum bench_col c, const struct b
 		if (full.result.reason == VM_STOP_EXIT_PORT && full.result.status == 0 &&
 		    base.result.reason == VM_STOP_EXIT_PORT && base.result.status == 0) {
 			cell->have_tlb = true;
-			cell->tlb_fills = ((double)full.stats.tlb_fills -
-					   (double)base.stats.tlb_fills) / (double)(n - 1);
-			cell->tlb_flushes = ((double)full.stats.tlb_flushes -
-					     (double)base.stats.tlb_flushes) / (double)(n - 1);
+			cell->tlb_fills =
+				((double)full.stats.tlb_fills - (double)base.stats.tlb_fills) /
+				(double)(n - 1);
+			cell->tlb_flushes =
+				((double)full.stats.tlb_flushes - (double)base.stats.tlb_flushes) /
+				(double)(n - 1);
 			ret = 0;
 		}
 		bench_guest_run_free(&base);
@@ -259,12 +271,14 @@ static void op_measure(const struct bench_opts *o, enum bench_col c, int i, stru
 		snprintf(cell->via, sizeof(cell->via), "%s", m->via);
 	}
 	if (cell->state == BENCH_CELL_OK && !kvm && n > 1 && op_count(o, c, op, n, warm, cell))
-		cell_fail(cell, t, "the counter runs (calibrate=0) failed where the timed run passed");
+		cell_fail(cell, t,
+			  "the counter runs (calibrate=0) failed where the timed run passed");
 	if (!o->progress)
 		return;
 	if (cell->state == BENCH_CELL_OK)
 		fprintf(o->progress,
-			"bench: %-8s %-10s %10.2f ns/op  (median of %u runs of %llu rounds, %.2f s)\n",
+			"bench: %-8s %-10s %10.2f ns/op  (median of %u runs of %llu rounds, %.2f "
+			"s)\n",
 			col->name, op->name, cell->ns, cell->runs, (unsigned long long)n,
 			now_s() - t0);
 	else

@@ -34,7 +34,7 @@ struct bench_col_info {
 	const char *name;   /* column name for --engines, the table and the CSV */
 	const char *engine; /* "soft" or "kvm" */
 	bool pv;
-	const char *hc;     /* the way in for hypercalls: "vmcall" or "port" */
+	const char *hc; /* the way in for hypercalls: "vmcall" or "port" */
 };
 
 extern const struct bench_col_info bench_cols[BENCH_NR_COLS];
@@ -57,7 +57,7 @@ struct bench_sample {
 	char op[16];
 	char mode[8];
 	bool na;
-	char why[128];	/* na: the host limitation */
+	char why[128]; /* na: the host limitation */
 	uint64_t iters;
 	uint64_t cycles;
 	double ns;
@@ -72,10 +72,10 @@ struct bench_sample {
 int bench_sample_parse(const char *line, struct bench_sample *s) MUST_CHECK;
 
 enum bench_cell_state {
-	BENCH_CELL_EMPTY,   /* not run: column skipped or not applicable */
+	BENCH_CELL_EMPTY, /* not run: column skipped or not applicable */
 	BENCH_CELL_OK,
-	BENCH_CELL_NA,	    /* the host cannot run it (guest said n/a) */
-	BENCH_CELL_FAILED,  /* the guest failed a check, crashed, or said nothing */
+	BENCH_CELL_NA,	   /* the host cannot run it (guest said n/a) */
+	BENCH_CELL_FAILED, /* the guest failed a check, crashed, or said nothing */
 };
 
 struct bench_cell {
@@ -102,16 +102,16 @@ struct bench_opts {
 	bool want[BENCH_NR_COLS];
 	uint64_t iters_soft, iters_kvm; /* timed rounds per microbenchmark */
 	uint64_t fwiters_soft, fwiters_kvm;
-	unsigned repeat;    /* timed runs per cell (median taken), >= 1 */
-	FILE *progress;	    /* progress lines, or NULL */
+	unsigned repeat; /* timed runs per cell (median taken), >= 1 */
+	FILE *progress;	 /* progress lines, or NULL */
 };
 
 /* Column names from a comma list ("soft,kvm"): 0, or -EINVAL naming the culprit. */
 int bench_cols_parse(const char *list, bool want[BENCH_NR_COLS], struct verr *err) MUST_CHECK;
 
 /* Run every wanted column; failures land in the table (nr_failed), not in the result. */
-int bench_engines_run(const struct bench_opts *o, struct bench_table *t, struct verr *err)
-	MUST_CHECK;
+int bench_engines_run(const struct bench_opts *o, struct bench_table *t,
+		      struct verr *err) MUST_CHECK;
 
 /* report.c: the table as text; the CSV; the gnuplot script (for the CSV beside it). */
 void bench_table_print(const struct bench_table *t, FILE *f);

@@ -24,18 +24,10 @@ static void print_ns(FILE *f, const struct bench_table *t, int i, int c)
 	const struct bench_cell *cell = &t->cell[i][c];
 
 	switch (cell->state) {
-	case BENCH_CELL_OK:
-		fprintf(f, " %10.2f", cell->ns);
-		break;
-	case BENCH_CELL_NA:
-		fprintf(f, " %10s", "n/a");
-		break;
-	case BENCH_CELL_FAILED:
-		fprintf(f, " %10s", "FAILED");
-		break;
-	case BENCH_CELL_EMPTY:
-		fprintf(f, " %10s", t->col_run[c] ? "-" : "skipped");
-		break;
+	case BENCH_CELL_OK: fprintf(f, " %10.2f", cell->ns); break;
+	case BENCH_CELL_NA: fprintf(f, " %10s", "n/a"); break;
+	case BENCH_CELL_FAILED: fprintf(f, " %10s", "FAILED"); break;
+	case BENCH_CELL_EMPTY: fprintf(f, " %10s", t->col_run[c] ? "-" : "skipped"); break;
 	}
 }
 
@@ -150,25 +142,26 @@ int bench_gnuplot_write(const struct bench_table *t, const char *path, const cha
 
 	if (!f)
 		return verr_set(err, errno, "cannot write '%s': %s", path, strerror(errno));
-	fprintf(f, "# vessel bench engines: ns per operation on each engine (log scale).\n"
-		   "# Written by `vessel bench engines`; run from its directory: gnuplot %s\n"
-		   "set terminal svg size 960,540 dynamic font 'sans,12' background '#ffffff'\n"
-		   "set output '%s'\n"
-		   "set datafile separator ','\n"
-		   "set datafile missing 'na'\n"
-		   "set datafile columnheaders\n"
-		   "set title 'vessel: cost of one operation per engine (ns, log scale)'\n"
-		   "set style data histograms\n"
-		   "set style histogram clustered gap 1\n"
-		   "set style fill solid 0.85 border -1\n"
-		   "set boxwidth 0.9\n"
-		   "set logscale y\n"
-		   "set format y '10^{%%L}'\n"
-		   "set ylabel 'ns per operation'\n"
-		   "set grid ytics\n"
-		   "set key top left\n"
-		   "set xtics rotate by -30 nomirror\n"
-		   "plot",
+	fprintf(f,
+		"# vessel bench engines: ns per operation on each engine (log scale).\n"
+		"# Written by `vessel bench engines`; run from its directory: gnuplot %s\n"
+		"set terminal svg size 960,540 dynamic font 'sans,12' background '#ffffff'\n"
+		"set output '%s'\n"
+		"set datafile separator ','\n"
+		"set datafile missing 'na'\n"
+		"set datafile columnheaders\n"
+		"set title 'vessel: cost of one operation per engine (ns, log scale)'\n"
+		"set style data histograms\n"
+		"set style histogram clustered gap 1\n"
+		"set style fill solid 0.85 border -1\n"
+		"set boxwidth 0.9\n"
+		"set logscale y\n"
+		"set format y '10^{%%L}'\n"
+		"set ylabel 'ns per operation'\n"
+		"set grid ytics\n"
+		"set key top left\n"
+		"set xtics rotate by -30 nomirror\n"
+		"plot",
 		path, svg_name);
 	for (int c = 0; c < BENCH_NR_COLS; c++) {
 		if (!t->col_run[c])

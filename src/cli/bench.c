@@ -1,4 +1,5 @@
-/* vessel bench engines: the BT-vs-VT microbenchmarks on every engine (src/bench/, docs/engines.md). */
+/* vessel bench engines: the BT-vs-VT microbenchmarks on every engine (src/bench/, docs/engines.md).
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -108,8 +109,9 @@ static int outputs_write(const struct bench_table *t, const char *dir)
 	}
 	ret = bench_gnuplot_run(dir, "engines.gp", &err);
 	if (ret == -ENOENT) {
-		fprintf(stderr, "vessel: gnuplot not found (Debian: gnuplot-nox): no plot; table "
-				"and %s written\n",
+		fprintf(stderr,
+			"vessel: gnuplot not found (Debian: gnuplot-nox): no plot; table "
+			"and %s written\n",
 			csv);
 		return 0;
 	}
@@ -124,11 +126,10 @@ static int outputs_write(const struct bench_table *t, const char *dir)
 static int bench_engines(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"quick", no_argument, NULL, 'q'},	  {"out", required_argument, NULL, 'o'},
+		{"quick", no_argument, NULL, 'q'},	   {"out", required_argument, NULL, 'o'},
 		{"engines", required_argument, NULL, 'e'}, {"iters", required_argument, NULL, 'n'},
 		{"kernel", required_argument, NULL, 'k'},  {"help", no_argument, NULL, 'h'},
-		{"repeat", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+		{"repeat", required_argument, NULL, 'r'},  {NULL, 0, NULL, 0},
 	};
 	struct bench_opts o = {
 		.iters_soft = ITERS_SOFT,

@@ -66,9 +66,9 @@ static void test_parse_malformed(void **state)
 		"enginebench: op=in mode=emul iters=0 cycles=1 ns=1.00 via=trap",   /* 0 rounds */
 		"enginebench: op=in mode=emul iters=10 cycles=-1 ns=1.00 via=trap", /* sign */
 		"enginebench: op=in mode=emul iters=10 cycles=1 ns=x via=trap",
-		"enginebench: op=in mode=emul iters=10 cycles=1 ns=1.0",	     /* no via */
+		"enginebench: op=in mode=emul iters=10 cycles=1 ns=1.0", /* no via */
 		"enginebench: op=in mode=emul iters=10 cycles=1 ns=1.0 via=trap junk",
-		"enginebench: op=in mode=emul cycles=1 iters=10 ns=1.0 via=trap",   /* order */
+		"enginebench: op=in mode=emul cycles=1 iters=10 ns=1.0 via=trap", /* order */
 		"enginebench: op=in mode=emul iters=99999999999999999999999 cycles=1 ns=1 via=t",
 		"enginebench: op=averyveryverylongopname mode=emul iters=1 cycles=1 ns=1 via=t",
 		"enginebench: op= mode=emul iters=1 cycles=1 ns=1 via=t",
@@ -115,9 +115,12 @@ static void test_csv(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	t->col_run[BENCH_COL_SOFT] = true;
-	t->cell[6][BENCH_COL_SOFT] = (struct bench_cell){.state = BENCH_CELL_OK, .ns = 64.5,
-							  .cycles = 129, .have_tlb = true,
-							  .tlb_fills = 1, .tlb_flushes = 1};
+	t->cell[6][BENCH_COL_SOFT] = (struct bench_cell){.state = BENCH_CELL_OK,
+							 .ns = 64.5,
+							 .cycles = 129,
+							 .have_tlb = true,
+							 .tlb_fills = 1,
+							 .tlb_flushes = 1};
 	assert_int_equal(bench_csv_write(t, path, &err), 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
@@ -174,9 +177,12 @@ static void test_soft_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_result),	  cmocka_unit_test(test_parse_na),
-		cmocka_unit_test(test_parse_other_lines), cmocka_unit_test(test_parse_malformed),
-		cmocka_unit_test(test_cols),		  cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_parse_result),
+		cmocka_unit_test(test_parse_na),
+		cmocka_unit_test(test_parse_other_lines),
+		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_cols),
+		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_soft_run),
 	};
 
