@@ -368,8 +368,12 @@ static unsigned scan_chunk(struct share_map *map, uint64_t idx, unsigned n,
 int share_map_scan(struct share_map *map, unsigned max_pages, struct share_scan_result *res)
 {
 	const struct gmem *m = map->mem;
-	/* At most one pass: a page is hashed at most once per batch. */
-	uint64_t visit_max = MIN((uint64_t)max_pages * MINCORE_CHUNK, map->nr_pages);
+	/*
+	 * At most one pass (a page is hashed at most once per batch), and at most
+	 * 16 pages passed over (not resident, pinned, shared) per page tested:
+	 * mincore over shared RAM costs ~200 ns a page (one mapping per page).
+	 */
+	uint64_t visit_max = MIN((uint64_t)max_pages * 16, map->nr_pages);
 
 	memset(res, 0, sizeof(*res));
 	if (!gmem_dma_try_exclusive(map->mem)) {

@@ -61,7 +61,7 @@ void share_map_destroy(struct share_map *map);
 /*
  * Look at up to max_pages resident pages from where the previous scan
  * stopped (non-resident pages are skipped without touching them, at most
- * 64 * max_pages of them). Holds off DMA writers for the batch: -EBUSY
+ * 16 * max_pages of them). Holds off DMA writers for the batch: -EBUSY
  * when one is inside (nothing done). The caller must drop any writable
  * translation of a page that is shared afterwards (share_map_host_shared).
  */

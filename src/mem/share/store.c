@@ -291,8 +291,9 @@ static void store_unlock(struct share_store *s)
 
 static int corrupt(struct share_store *s)
 {
+	if (!s->hdr->poisoned)
+		log_warn("share store: index corrupt; sharing stops growing");
 	s->hdr->poisoned = 1;
-	log_warn("share store: index corrupt; sharing stops growing");
 	return -EIO;
 }
 
