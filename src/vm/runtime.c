@@ -69,7 +69,7 @@ int runtime_dir(char *dir, bool create, struct verr *err)
 /* Host-wide files of the runtime directory (runtime.h): NAME.lock/NAME.json of no VM. */
 static bool name_reserved(const char *name)
 {
-	return !strcmp(name, "admission") || !strcmp(name, "host");
+	return !strcmp(name, "host");
 }
 
 bool runtime_name_valid(const char *name)

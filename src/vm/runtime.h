@@ -17,9 +17,8 @@
  * generated name "~anon-PID" (no socket, no log), so that admission control
  * (src/mem/overcommit/admission_runtime.h) counts its memory. '~' is not a
  * name character, so these entries never collide with a user's name and
- * `vessel ls` (runtime_list) does not show them. Host-wide files live beside
- * the VMs under reserved names that no VM may take: admission.lock (the
- * admission lock) and host.json (host settings, `vessel host overcommit`).
+ * `vessel ls` (runtime_list) does not show them. Host settings live beside
+ * the VMs in host.json (`vessel host overcommit`): "host" is a reserved name.
  */
 #ifndef VESSEL_VM_RUNTIME_H
 #define VESSEL_VM_RUNTIME_H
@@ -55,7 +54,7 @@ struct runtime_meta {
 /* Resolve the runtime directory into dir[RUNTIME_PATH_MAX]; create it (0700) if asked. */
 int runtime_dir(char *dir, bool create, struct verr *err) MUST_CHECK;
 
-/* [A-Za-z0-9_.-]{1,64}, not "." or "..", not a reserved name ("admission", "host") */
+/* [A-Za-z0-9_.-]{1,64}, not "." or "..", not the reserved name "host" */
 bool runtime_name_valid(const char *name);
 
 /* "~anon-" followed by 1 to 10 digits: the generated name of a VM without --name. */

@@ -117,8 +117,8 @@ a_admission() {
 	else
 		fail overcommit-admission-others-alive "adm1: '$(state_of adm1)', adm2: '$(state_of adm2)'"
 	fi
-	names=$(cd "$VESSEL_RUNTIME_DIR" && ls | grep -v -e '^adm[12]\.' -e '^admission\.lock$' \
-		-e '^vt-balloon-2\.json$' | tr '\n' ' ')
+	names=$(cd "$VESSEL_RUNTIME_DIR" && ls | grep -v -e '^adm[12]\.' -e '^vt-balloon-2\.json$' |
+		tr '\n' ' ')
 	if [ -n "$names" ]; then
 		fail overcommit-admission-clean "left in the runtime directory: $names"
 	elif "$V" ls | grep -q adm3; then

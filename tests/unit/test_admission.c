@@ -164,7 +164,7 @@ static void test_names(void **state)
 	struct verr err = {0};
 
 	(void)state;
-	assert_false(runtime_name_valid("admission"));
+	assert_true(runtime_name_valid("admission"));
 	assert_false(runtime_name_valid("host"));
 	assert_true(runtime_name_valid("hosts"));
 	assert_true(runtime_name_anon("~anon-123"));
@@ -177,10 +177,10 @@ static void test_names(void **state)
 	assert_non_null(strstr(err.msg, "reserved"));
 	err = (struct verr){0};
 	assert_int_equal(runtime_claim(dir, "~anon-1", &c, &err), -EINVAL);
-	/* A probe never touches the admission lock. */
-	write_file("admission.lock", "");
-	assert_true(runtime_is_live(dir, "admission") < 0);
-	assert_true(exists("admission.lock"));
+	/* A probe never touches host settings. */
+	write_file("host.json", "{}");
+	assert_true(runtime_is_live(dir, "host") < 0);
+	assert_true(exists("host.json"));
 }
 
 static void meta_for(struct runtime_meta *m, uint64_t mem)

@@ -17,15 +17,13 @@
 
 int admission_lock(const char *dir, int *fd, struct verr *err)
 {
-	char path[RUNTIME_PATH_MAX];
-
-	*fd = -1;
-	if (runtime_path(path, dir, "admission", "lock"))
-		return verr_set(err, ENAMETOOLONG, "%s/admission.lock: path too long", dir);
-	/* Never unlinked (a reserved name: no cleaner touches it), so no inode race here. */
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/*
+	 * The lock is the runtime directory itself: flock works on a directory
+	 * descriptor, and no lock file is left behind or can be unlinked under us.
+	 */
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0)
-		return verr_set(err, errno, "%s: %s", path, strerror(errno));
+		return verr_set(err, errno, "runtime directory %s: %s", dir, strerror(errno));
 	while (flock(*fd, LOCK_EX) < 0) {
 		int e = errno;
 
@@ -33,7 +31,7 @@ int admission_lock(const char *dir, int *fd, struct verr *err)
 			continue;
 		close(*fd);
 		*fd = -1;
-		return verr_set(err, e, "%s: flock: %s", path, strerror(e));
+		return verr_set(err, e, "%s: flock: %s", dir, strerror(e));
 	}
 	return 0;
 }

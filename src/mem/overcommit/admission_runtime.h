@@ -5,7 +5,7 @@
  *
  * Race: two VMs starting at once must not both squeeze under the limit, so
  * the scan and the writing of the newcomer's NAME.json happen under one
- * flock on DIR/admission.lock. A VM counts from the moment its NAME.json is
+ * flock on the runtime directory itself (no lock file to leave behind). A VM counts from the moment its NAME.json is
  * written to the moment its NAME.lock is free (the kernel frees it when the
  * process dies, even by SIGKILL); leftovers of dead VMs are removed by the
  * scan and never count.
@@ -38,7 +38,7 @@ enum admission_source {
 	ADMISSION_FROM_HOST, /* DIR/host.json, set by `vessel host overcommit RATIO` */
 };
 
-/* Take / drop the admission lock DIR/admission.lock (blocking; held for a scan only). */
+/* Take / drop the admission lock, a flock on DIR (blocking; held for a scan only). */
 int admission_lock(const char *dir, int *fd, struct verr *err) MUST_CHECK;
 void admission_unlock(int fd);
 
