@@ -48,8 +48,9 @@ static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out
 	errno = 0;
 	*out = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || *out > max) {
-		fprintf(stderr, "vessel: host ksm: %s '%s' must be a number from 0 to %" PRIu64 "\n",
-			opt, s, max);
+		fprintf(stderr,
+			"vessel: host ksm: %s '%s' must be a number from 0 to %" PRIu64 "\n", opt,
+			s, max);
 		return -1;
 	}
 	return 0;
@@ -122,7 +123,8 @@ static int cmd_ksm(int argc, char **argv)
 			set_sleep = true;
 			i++;
 		} else {
-			fprintf(stderr, "vessel: host ksm: unexpected '%s' (see 'vessel host --help')\n",
+			fprintf(stderr,
+				"vessel: host ksm: unexpected '%s' (see 'vessel host --help')\n",
 				argv[i]);
 			return CLI_EXIT_USAGE;
 		}
@@ -136,7 +138,8 @@ static int cmd_ksm(int argc, char **argv)
 	if (!strcmp(what, "on")) {
 		/* Tunables first, so ksmd starts at the speed asked for. */
 		if ((set_pages && ksm_host_write(KSM_SYSFS_DIR, "pages_to_scan", pages, &err)) ||
-		    (set_sleep && ksm_host_write(KSM_SYSFS_DIR, "sleep_millisecs", sleep_ms, &err)) ||
+		    (set_sleep &&
+		     ksm_host_write(KSM_SYSFS_DIR, "sleep_millisecs", sleep_ms, &err)) ||
 		    ksm_host_write(KSM_SYSFS_DIR, "run", 1, &err))
 			goto fail;
 	} else if (!strcmp(what, "off") || !strcmp(what, "unmerge")) {
@@ -227,7 +230,8 @@ static int cmd_overcommit(int argc, char **argv)
 			what = argv[i];
 		} else {
 			fprintf(stderr,
-				"vessel: host overcommit: unexpected '%s' (see 'vessel host --help')\n",
+				"vessel: host overcommit: unexpected '%s' (see 'vessel host "
+				"--help')\n",
 				argv[i]);
 			return CLI_EXIT_USAGE;
 		}
@@ -239,7 +243,8 @@ static int cmd_overcommit(int argc, char **argv)
 	if (!strcmp(what, "status"))
 		return overcommit_status(dir, json);
 	if (!strcmp(what, "default")) {
-		if (runtime_path(path, dir, "host", "json") || (unlink(path) < 0 && errno != ENOENT)) {
+		if (runtime_path(path, dir, "host", "json") ||
+		    (unlink(path) < 0 && errno != ENOENT)) {
 			fprintf(stderr, "vessel: %s/host.json: %s\n", dir, strerror(errno));
 			return CLI_EXIT_USAGE;
 		}

@@ -100,8 +100,10 @@ static void test_decide(void **state)
 	f.host_total = UINT64_MAX / 2;
 	assert_true(admission_allowed(&f) == UINT64_MAX);
 	/* Ratio below 1: less than host RAM. */
-	f = (struct admission_figures){.host_total = 1000 * MIB, .ratio_milli = 500,
-				       .running = 300 * MIB, .asked = 200 * MIB};
+	f = (struct admission_figures){.host_total = 1000 * MIB,
+				       .ratio_milli = 500,
+				       .running = 300 * MIB,
+				       .asked = 200 * MIB};
 	assert_true(admission_admit(&f));
 	f.asked += 4096;
 	assert_false(admission_admit(&f));
@@ -109,8 +111,10 @@ static void test_decide(void **state)
 
 static void test_explain(void **state)
 {
-	struct admission_figures f = {.host_total = 24105 * MIB, .ratio_milli = 1500,
-				      .running = 30720 * MIB, .asked = 4096 * MIB};
+	struct admission_figures f = {.host_total = 24105 * MIB,
+				      .ratio_milli = 1500,
+				      .running = 30720 * MIB,
+				      .asked = 4096 * MIB};
 	char buf[400];
 
 	(void)state;
@@ -127,14 +131,29 @@ static void test_parse_ratio(void **state)
 		int ret;
 		unsigned milli;
 	} cases[] = {
-		{"1.5", 0, 1500},     {"2", 0, 2000},          {"0.75", 0, 750},
-		{"off", 0, 0},        {"0.1", 0, 100},         {"100", 0, 100000},
-		{"1.234", 0, 1234},   {"01.5", 0, 1500},       {"", -EINVAL, 0},
-		{"1.", -EINVAL, 0},   {".5", -EINVAL, 0},      {"1.2345", -EINVAL, 0},
-		{"-1", -EINVAL, 0},   {"1e3", -EINVAL, 0},     {"0.05", -ERANGE, 0},
-		{"0", -ERANGE, 0},    {"100.001", -ERANGE, 0}, {"101", -ERANGE, 0},
-		{"abc", -EINVAL, 0},  {"1.5x", -EINVAL, 0},    {"99999999999999999999999", -ERANGE, 0},
-		{" 1.5", -EINVAL, 0}, {"OFF", -EINVAL, 0},
+		{"1.5", 0, 1500},
+		{"2", 0, 2000},
+		{"0.75", 0, 750},
+		{"off", 0, 0},
+		{"0.1", 0, 100},
+		{"100", 0, 100000},
+		{"1.234", 0, 1234},
+		{"01.5", 0, 1500},
+		{"", -EINVAL, 0},
+		{"1.", -EINVAL, 0},
+		{".5", -EINVAL, 0},
+		{"1.2345", -EINVAL, 0},
+		{"-1", -EINVAL, 0},
+		{"1e3", -EINVAL, 0},
+		{"0.05", -ERANGE, 0},
+		{"0", -ERANGE, 0},
+		{"100.001", -ERANGE, 0},
+		{"101", -ERANGE, 0},
+		{"abc", -EINVAL, 0},
+		{"1.5x", -EINVAL, 0},
+		{"99999999999999999999999", -ERANGE, 0},
+		{" 1.5", -EINVAL, 0},
+		{"OFF", -EINVAL, 0},
 	};
 	char buf[32];
 
@@ -185,8 +204,8 @@ static void test_names(void **state)
 
 static void meta_for(struct runtime_meta *m, uint64_t mem)
 {
-	*m = (struct runtime_meta){.pid = getpid(), .engine = "kvm", .mem_bytes = mem,
-				   .nr_cpus = 1, .log_path = ""};
+	*m = (struct runtime_meta){
+		.pid = getpid(), .engine = "kvm", .mem_bytes = mem, .nr_cpus = 1, .log_path = ""};
 }
 
 static void test_scan(void **state)
@@ -285,7 +304,8 @@ static void test_mem_total(void **state)
 	assert_true(b > 64 * MIB);
 }
 
-/* One starter: claim, wait for the start gun (go < 0: none), try admission, report, hold until told. */
+/* One starter: claim, wait for the start gun (go < 0: none), try admission, report, hold until
+ * told. */
 static void child_start(int go, int report, int hold, uint64_t mem)
 {
 	struct runtime_claim c;
@@ -317,8 +337,8 @@ static void test_concurrent(void **state)
 	/* 0.1 x host RAM holds exactly FIT VMs of this size, not FIT + 1. */
 	setenv(ADMISSION_RATIO_ENV, "0.1", 1);
 	assert_int_equal(admission_mem_total("/proc/meminfo", &total), 0);
-	allowed = admission_allowed(&(struct admission_figures){.host_total = total,
-								 .ratio_milli = 100});
+	allowed = admission_allowed(
+		&(struct admission_figures){.host_total = total, .ratio_milli = 100});
 	mem = allowed / FIT;
 	assert_true((FIT + 1) * mem > allowed);
 	assert_int_equal(pipe(go), 0);

@@ -45,8 +45,7 @@ void admission_explain(const struct admission_figures *f, char *buf, size_t cap)
 	admission_format_ratio(f->ratio_milli, ratio, sizeof(ratio));
 	snprintf(buf, cap,
 		 "admission refused: %" PRIu64 " MiB asked + %" PRIu64 " MiB running > %" PRIu64
-		 " MiB allowed (ratio %s x %" PRIu64
-		 " MiB host RAM); see 'vessel host overcommit'",
+		 " MiB allowed (ratio %s x %" PRIu64 " MiB host RAM); see 'vessel host overcommit'",
 		 f->asked >> 20, f->running >> 20, admission_allowed(f) >> 20, ratio,
 		 f->host_total >> 20);
 }

@@ -30,7 +30,7 @@ struct admission_figures {
 	uint64_t host_total;  /* bytes of host RAM (MemTotal) */
 	unsigned ratio_milli; /* ADMISSION_RATIO_OFF or MIN..MAX */
 	uint64_t running;     /* --mem of the live VMs, summed, in bytes */
-	uint64_t asked;       /* --mem of the VM asking, in bytes */
+	uint64_t asked;	      /* --mem of the VM asking, in bytes */
 };
 
 /* Bytes of guest RAM allowed in all (UINT64_MAX when the ratio is off); never overflows. */

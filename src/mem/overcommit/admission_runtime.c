@@ -88,8 +88,7 @@ static uint64_t entry_mem(const char *dir, const char *name)
 	return mem;
 }
 
-int admission_scan(const char *dir, const char *self, struct admission_usage *u,
-		   struct verr *err)
+int admission_scan(const char *dir, const char *self, struct admission_usage *u, struct verr *err)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
@@ -136,8 +135,7 @@ const char *admission_source_name(enum admission_source src)
 	return "default";
 }
 
-int admission_ratio(const char *dir, unsigned *milli, enum admission_source *src,
-		    struct verr *err)
+int admission_ratio(const char *dir, unsigned *milli, enum admission_source *src, struct verr *err)
 {
 	const char *env = getenv(ADMISSION_RATIO_ENV);
 	char path[RUNTIME_PATH_MAX], buf[HOST_JSON_MAX];
@@ -173,8 +171,8 @@ int admission_ratio(const char *dir, unsigned *milli, enum admission_source *src
 		if (s && !admission_parse_ratio(s, milli))
 			*src = ADMISSION_FROM_HOST;
 		else if (s || json_get(o, "overcommit_ratio"))
-			ret = verr_set(err, EINVAL, "%s: \"overcommit_ratio\" is not a ratio string",
-				       path);
+			ret = verr_set(err, EINVAL,
+				       "%s: \"overcommit_ratio\" is not a ratio string", path);
 	} else {
 		ret = verr_set(err, EINVAL, "%s: not a JSON object", path);
 	}
@@ -231,8 +229,7 @@ int admission_mem_total(const char *meminfo, uint64_t *bytes)
 	return 0;
 }
 
-int admission_enter(const struct runtime_claim *c, const struct runtime_meta *m,
-		    struct verr *err)
+int admission_enter(const struct runtime_claim *c, const struct runtime_meta *m, struct verr *err)
 {
 	struct admission_figures f = {.asked = m->mem_bytes};
 	struct admission_usage u;

@@ -5,8 +5,8 @@
  *
  * Race: two VMs starting at once must not both squeeze under the limit, so
  * the scan and the writing of the newcomer's NAME.json happen under one
- * flock on the runtime directory itself (no lock file to leave behind). A VM counts from the moment its NAME.json is
- * written to the moment its NAME.lock is free (the kernel frees it when the
+ * flock on the runtime directory itself (no lock file to leave behind). A VM counts from the moment
+ * its NAME.json is written to the moment its NAME.lock is free (the kernel frees it when the
  * process dies, even by SIGKILL); leftovers of dead VMs are removed by the
  * scan and never count.
  *

@@ -19,8 +19,8 @@ int ksm_mark_mergeable(struct gmem *m, struct verr *err)
 			int e = errno;
 
 			return verr_set(err, e,
-					"--dedup: cannot mark guest RAM at 0x%" PRIx64
-					" (%" PRIu64 " MiB) mergeable: %s%s",
+					"--dedup: cannot mark guest RAM at 0x%" PRIx64 " (%" PRIu64
+					" MiB) mergeable: %s%s",
 					r->gpa, r->size >> 20, strerror(e),
 					e == EINVAL ? " (host kernel without KSM?)" : "");
 		}

@@ -26,16 +26,16 @@ int ksm_mark_mergeable(struct gmem *m, struct verr *err) MUST_CHECK;
 
 /* The host's KSM state (sysfs files of the same names; absent ones stay 0). */
 struct ksm_host {
-	uint64_t run;             /* 0 stopped, 1 running, 2 unmerged everything */
-	uint64_t pages_shared;    /* shared frames in use */
-	uint64_t pages_sharing;   /* further mappings of them: pages saved */
-	uint64_t pages_unshared;  /* scanned, unique for now */
-	uint64_t pages_volatile;  /* changing too fast to merge */
+	uint64_t run;		 /* 0 stopped, 1 running, 2 unmerged everything */
+	uint64_t pages_shared;	 /* shared frames in use */
+	uint64_t pages_sharing;	 /* further mappings of them: pages saved */
+	uint64_t pages_unshared; /* scanned, unique for now */
+	uint64_t pages_volatile; /* changing too fast to merge */
 	uint64_t full_scans;
-	uint64_t pages_to_scan;   /* per ksmd wake-up */
+	uint64_t pages_to_scan;	  /* per ksmd wake-up */
 	uint64_t sleep_millisecs; /* between wake-ups */
 	uint64_t ksm_zero_pages;  /* merged with the zero page (use_zero_pages=1) */
-	uint64_t page_size;       /* host page size, for ksm_host_saved */
+	uint64_t page_size;	  /* host page size, for ksm_host_saved */
 };
 
 /* Read dir's files (normally KSM_SYSFS_DIR); -ENOENT when the kernel has no KSM. */

@@ -84,8 +84,7 @@ int ksm_host_write(const char *dir, const char *file, uint64_t val, struct verr 
 		int e = errno;
 
 		if (e == EACCES || e == EPERM || e == EROFS)
-			return verr_set(err, e,
-					"%s: %s (changing the host's KSM needs root)", path,
+			return verr_set(err, e, "%s: %s (changing the host's KSM needs root)", path,
 					strerror(e));
 		if (e == ENOENT)
 			return verr_set(err, e, "%s: the host kernel has no KSM (CONFIG_KSM)",
