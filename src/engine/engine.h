@@ -152,6 +152,14 @@ struct engine_ops {
 	 */
 	int (*irqfd_msi)(struct engine_vm *vm, uint64_t addr, uint32_t data, int fd);
 	int (*irqfd_remove)(struct engine_vm *vm, int handle);
+	/*
+	 * Optional: the host wrote guest page tables behind the vCPUs' back
+	 * (the MMU_BATCH hypercall); drop every translation the engine cached
+	 * from them (kvm with shadow paging keeps shadow pages it only refreshes
+	 * on guest writes it trapped). Called from a vCPU thread outside
+	 * vcpu_run; -EOPNOTSUPP where other vCPUs could be running.
+	 */
+	int (*mmu_sync)(struct engine_vm *vm);
 };
 
 extern const struct engine_ops kvm_engine_ops;

@@ -63,6 +63,12 @@ static int hc_mmu_flush(void *opaque, bool load_cr3, uint64_t cr3, bool flush_al
 	int r;
 
 	(void)flush_all; /* the PGE flip drops global entries too */
+	/* The entries were written from here, not by the guest: kvm's shadow pages do not know. */
+	if (ops->mmu_sync) {
+		r = ops->mmu_sync(hc->c->vm->evm);
+		if (r)
+			return r;
+	}
 	r = ops->get_sregs(hc->c->ev, &s);
 	if (r)
 		return r;

@@ -79,6 +79,35 @@ static int kvm_map_memory(struct engine_vm *vm, struct verr *err)
 	return 0;
 }
 
+/*
+ * Deleting and re-adding a memslot makes KVM zap every shadow page built
+ * from it (kvm_arch_flush_shadow_memslot), the one way userspace can make
+ * a shadow-paging KVM forget guest page tables it wrote itself. With EPT or
+ * NPT it only costs time. Another vCPU would see RAM vanish in between,
+ * hence one vCPU only.
+ */
+static int kvm_mmu_sync(struct engine_vm *vm)
+{
+	if (vm->nr_cpus > 1)
+		return -EOPNOTSUPP;
+	for (unsigned i = 0; i < vm->mem->nr_regions; i++) {
+		const struct gmem_region *r = &vm->mem->regions[i];
+		struct kvm_userspace_memory_region kr = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = 0,
+			.userspace_addr = (uintptr_t)r->host,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr) < 0)
+			return -errno;
+		kr.memory_size = r->size;
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 static int kvm_platform_create(struct engine_vm *vm, struct verr *err)
 {
 	/* SPEAKER_DUMMY: KVM answers port 0x61 (channel 2 gate, OUT2) in the kernel too. */
@@ -217,4 +246,5 @@ const struct engine_ops kvm_engine_ops = {
 	.ioeventfd = kvm_ioeventfd,
 	.irqfd_msi = kvm_irqfd_msi,
 	.irqfd_remove = kvm_irqfd_remove,
+	.mmu_sync = kvm_mmu_sync,
 };
