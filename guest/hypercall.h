@@ -46,6 +46,8 @@ enum vessel_hc {
 };
 
 #define VESSEL_HC_MMU_MAX 512
+/* Longest TIMER_ONESHOT: 1 hour (longer is -EINVAL: certainly a guest bug). */
+#define VESSEL_HC_TIMER_MAX_NS (3600ull * 1000000000ull)
 #define VESSEL_HC_MMU_LOAD_CR3 (1u << 0)
 #define VESSEL_HC_MMU_FLUSH_ALL (1u << 1)
 

@@ -21,8 +21,6 @@ struct gmem;
 
 /* Most bytes one CONSOLE_WRITE may carry; more is -E2BIG. */
 #define HYPERCALL_CONSOLE_MAX 4096u
-/* Longest one-shot timer: 1 hour (longer is -EINVAL: certainly a guest bug). */
-#define HYPERCALL_TIMER_MAX_NS (3600ull * 1000000000ull)
 
 struct hypercall_host {
 	struct gmem *mem;
@@ -46,17 +44,5 @@ struct hypercall_host {
  * what goes to the guest's RAX: >= 0, or -errno (Linux values).
  */
 int64_t hypercall_dispatch(const struct hypercall_host *h, uint64_t nr, const uint64_t args[4]);
-
-/*
- * MMU_BATCH's memory part, shared with engines that answer the call
- * themselves (soft): read `count` struct vessel_hc_pte from list_gpa,
- * check every entry (8-byte aligned, in RAM) and `flags`/`cr3`, and only
- * then write them all. Returns count, or -errno with nothing written:
- * -E2BIG count > VESSEL_HC_MMU_MAX, -EINVAL unknown flag, misaligned
- * entry or CR3 (low 12 bits besides PWT/PCD, or not in RAM), -EFAULT
- * list or entry outside RAM.
- */
-int64_t hypercall_mmu_write(struct gmem *mem, uint64_t list_gpa, uint64_t count, uint64_t flags,
-			    uint64_t cr3);
 
 #endif

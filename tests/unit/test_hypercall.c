@@ -13,6 +13,7 @@
 
 #include "guest/hypercall.h"
 #include "mem/gmem.h"
+#include "mem/pte_batch.h"
 #include "vm/hypercall.h"
 
 #define RAM (4ull << 20)
@@ -223,7 +224,7 @@ static void test_timer(void **state)
 	assert_int_equal(f->rec.timer_ns, 0);
 	assert_int_equal(call(f, VESSEL_HC_TIMER_ONESHOT, 1000, 31, 0, 0), -EINVAL);
 	assert_int_equal(call(f, VESSEL_HC_TIMER_ONESHOT, 1000, 256, 0, 0), -EINVAL);
-	assert_int_equal(call(f, VESSEL_HC_TIMER_ONESHOT, HYPERCALL_TIMER_MAX_NS + 1, 40, 0, 0),
+	assert_int_equal(call(f, VESSEL_HC_TIMER_ONESHOT, VESSEL_HC_TIMER_MAX_NS + 1, 40, 0, 0),
 			 -EINVAL);
 	assert_int_equal(f->rec.timers, 2);
 }

@@ -14,7 +14,7 @@
 #include "engine/soft/soft_vm.h"
 #include "engine/soft/sys.h"
 #include "guest/hypercall.h"
-#include "vm/hypercall.h"
+#include "mem/pte_batch.h"
 
 /* Linux's KVM hypercall numbers and error (include/uapi/linux/kvm_para.h). */
 #define KVM_HC_VAPIC_POLL_IRQ 1
@@ -30,7 +30,7 @@ bool soft_pv_wanted(void)
 static int64_t pv_mmu(struct engine_vcpu *v, const uint64_t a[4])
 {
 	struct soft_cpu *cpu = v->cpu;
-	int64_t n = hypercall_mmu_write(v->vm->mem, a[0], a[1], a[2], a[3]);
+	int64_t n = gmem_pte_batch(v->vm->mem, a[0], a[1], a[2], a[3]);
 
 	if (n < 0)
 		return n;
@@ -46,7 +46,7 @@ static int64_t pv_mmu(struct engine_vcpu *v, const uint64_t a[4])
 
 static int64_t pv_timer(struct engine_vcpu *v, uint64_t ns, uint64_t vector)
 {
-	if (ns > HYPERCALL_TIMER_MAX_NS || (ns && (vector < 32 || vector > 255)))
+	if (ns > VESSEL_HC_TIMER_MAX_NS || (ns && (vector < 32 || vector > 255)))
 		return -EINVAL;
 	v->pv.timer_deadline_ns = ns ? soft_vm_now_ns(v->vm) + ns : 0;
 	v->pv.timer_vector = (uint8_t)vector;
