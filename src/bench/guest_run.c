@@ -10,11 +10,8 @@
 #include <unistd.h>
 
 #include "bench/guest_run.h"
-/*
- * The engine counters are not in vm.h's API yet; vm_internal.h gives
- * vm->ops->get_stats (what `vessel stat` reads through the control socket).
- */
-#include "vm/vm_internal.h"
+#include "engine/engine.h"
+#include "vm/vm.h"
 
 #define BENCH_GUEST_MEM (64ull << 20)
 #define BENCH_OUTPUT_MAX (1u << 20) /* far above what enginebench prints */
@@ -67,8 +64,7 @@ int bench_guest_run(const char *engine, const char *kernel, const char *cmdline,
 		verr_set(err, -ret, "bench: running the guest on %s: %s", engine, strerror(-ret));
 		goto out;
 	}
-	if (vm->ops->get_stats)
-		vm->ops->get_stats(vm->evm, &r->stats);
+	vm_get_stats(vm, &r->stats);
 	ret = output_read(fd, r, err);
 out:
 	vm_destroy(vm);

@@ -222,6 +222,13 @@ void vm_destroy(struct vm *vm)
 	free(vm);
 }
 
+void vm_get_stats(const struct vm *vm, struct engine_stats *st)
+{
+	*st = (struct engine_stats){0};
+	if (vm->ops->get_stats)
+		vm->ops->get_stats(vm->evm, st);
+}
+
 const char *vm_engine_name(const struct vm *vm)
 {
 	return vm->ops->name;

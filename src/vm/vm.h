@@ -20,6 +20,7 @@
 #define VM_DEFAULT_CMDLINE_LINUX "console=ttyS0"
 
 struct vm;
+struct engine_stats;
 
 /* Virtio devices (src/vm/vm_virtio.c, docs/virtio.md). */
 #define VM_MAX_DISKS 8
@@ -80,6 +81,9 @@ void vm_destroy(struct vm *vm);
 
 /* Name of the engine actually used ("kvm"/"soft"), after vm_create. */
 const char *vm_engine_name(const struct vm *vm);
+
+/* The engine's own counters (all zero where the engine keeps none). */
+void vm_get_stats(const struct vm *vm, struct engine_stats *st);
 
 
 /*
