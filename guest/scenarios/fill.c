@@ -8,6 +8,9 @@
  * balloon=1: while holding, the virtio balloon follows the host's target
  * (guest/virtio/balloon.h); its pool is the RAM left after the fill buffer
  * is mapped, so ballooning never touches the buffer the verify checks.
+ * rewrite=1: after the verify, write a different word into every page
+ * (unique per page: the host must break every share, copy on write) and
+ * verify again: data written after merging survives too.
  */
 #include "arch.h"
 #include "console.h"
@@ -30,14 +33,15 @@ struct fill_args {
 	uint64_t base;
 	uint64_t bytes;
 	uint64_t first_bad; /* address of the first mismatch (verify) */
+	uint64_t salt;      /* 0: the same bytes in every page; else unique per page */
 };
 
 static struct fill_args fill_args __user_data;
 
-/* The same for every page: identical pages for the host to merge. */
-static __user_text uint64_t fill_word(uint64_t addr)
+/* salt 0: the same for every page, identical pages for the host to merge. */
+static __user_text uint64_t fill_word(uint64_t addr, uint64_t salt)
 {
-	return FILL_PATTERN ^ (addr & 0xfff);
+	return FILL_PATTERN ^ (addr & 0xfff) ^ ((addr >> 12) * salt);
 }
 
 static __user_text void fill_task(uint64_t arg)
@@ -45,7 +49,7 @@ static __user_text void fill_task(uint64_t arg)
 	const struct fill_args *a = (const struct fill_args *)arg;
 
 	for (uint64_t p = a->base; p < a->base + a->bytes; p += 8)
-		*(volatile uint64_t *)p = fill_word(p);
+		*(volatile uint64_t *)p = fill_word(p, a->salt);
 	u_exit(0);
 }
 
@@ -56,7 +60,7 @@ static __user_text void verify_task(uint64_t arg)
 
 	a->first_bad = 0;
 	for (uint64_t p = a->base; p < a->base + a->bytes; p += 8)
-		if (*(volatile uint64_t *)p != fill_word(p)) {
+		if (*(volatile uint64_t *)p != fill_word(p, a->salt)) {
 			if (!bad)
 				a->first_bad = p;
 			bad++;
@@ -89,17 +93,35 @@ static int fill_memory(void)
 	return 0;
 }
 
+/* Runs the verify task; returns the number of bad words, or -1 when it was killed. */
+static int64_t fill_verify(const struct ticker *tk, uint64_t mib)
+{
+	struct task t = {.entry = verify_task, .arg = (uint64_t)&fill_args};
+	uint64_t t0 = rdtsc();
+
+	if (task_run(&t) < 0) {
+		kprintf("testguest: fill: verify task killed by vector %lu at 0x%lx cr2 0x%lx\n",
+			t.fault.vector, t.fault.rip, t.fault.cr2);
+		return -1;
+	}
+	kprintf("testguest: fill: verified %lu MiB in %lu ms, %lu bad words\n", mib,
+		muldiv64(rdtsc() - t0, 1000, tk->calib.tsc_hz), t.exit_code);
+	if (t.exit_code)
+		kprintf("testguest: fill: first bad word at 0x%lx\n", fill_args.first_bad);
+	return (int64_t)t.exit_code;
+}
+
 static int fill_run(const struct guest *g)
 {
 	static struct ticker tk;
 	static struct vio_balloon vb;
 	struct vio_balloon *b = NULL;
-	uint64_t mib, hold, t0, bad, balloon;
-	struct task t = {.entry = verify_task, .arg = (uint64_t)&fill_args};
+	uint64_t mib, hold, t0, balloon, rewrite;
 
 	if (guest_arg_u64(g, "fill_mib", 16, 1, 1ul << 20, &mib) < 0 ||
 	    guest_arg_u64(g, "hold_s", 0, 0, 1ul << 32, &hold) < 0 ||
-	    guest_arg_u64(g, "balloon", 0, 0, 1, &balloon) < 0)
+	    guest_arg_u64(g, "balloon", 0, 0, 1, &balloon) < 0 ||
+	    guest_arg_u64(g, "rewrite", 0, 0, 1, &rewrite) < 0)
 		return GUEST_EXIT_USAGE;
 	if (mib << 20 > frame_free_2m_bytes()) {
 		kprintf("testguest: fill: fill_mib=%lu but only %lu MiB free in 2 MiB frames\n",
@@ -129,24 +151,23 @@ static int fill_run(const struct guest *g)
 			return GUEST_EXIT_FAIL;
 	}
 	ticker_stop(&tk);
-	t0 = rdtsc();
-	if (task_run(&t) < 0) {
-		kprintf("testguest: fill: verify task killed by vector %lu at 0x%lx cr2 0x%lx\n",
-			t.fault.vector, t.fault.rip, t.fault.cr2);
+	if (fill_verify(&tk, mib) != 0)
 		return GUEST_EXIT_FAIL;
-	}
-	bad = t.exit_code;
-	kprintf("testguest: fill: verified %lu MiB in %lu ms, %lu bad words\n", mib,
-		muldiv64(rdtsc() - t0, 1000, tk.calib.tsc_hz), bad);
-	if (bad) {
-		kprintf("testguest: fill: first bad word at 0x%lx\n", fill_args.first_bad);
-		return GUEST_EXIT_FAIL;
+	if (rewrite) {
+		fill_args.salt = 0x9e3779b97f4a7c15ul;
+		t0 = rdtsc();
+		if (fill_memory() < 0)
+			return GUEST_EXIT_FAIL;
+		kprintf("testguest: fill: rewrote %lu MiB in %lu ms\n", mib,
+			muldiv64(rdtsc() - t0, 1000, tk.calib.tsc_hz));
+		if (fill_verify(&tk, mib) != 0)
+			return GUEST_EXIT_FAIL;
 	}
 	return GUEST_EXIT_PASS;
 }
 
 const struct scenario scenario_fill = {
 	.name = "fill",
-	.summary = "fills fill_mib=N MiB with a fixed pattern, idles hold_s=S s, verifies",
+	.summary = "fills fill_mib=N MiB with a fixed pattern, idles hold_s=S s, verifies (rewrite=1: again with a new one)",
 	.run = fill_run,
 };
