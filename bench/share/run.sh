@@ -83,7 +83,8 @@ for n in 2 4; do
 	read -r base _ btouched < <(linux_set $n "") || exit 1
 	read -r dd shared touched < <(linux_set $n --dedup) || exit 1
 	echo "$n guests: PSS $((base / 1024)) MiB without --dedup, $((dd / 1024)) MiB with:" \
-		"$(((base - dd) * 100 / base))% saved ($(((base - dd) / 1024)) MiB);" \
+		"$(((base - dd) * 100 / base))% of the processes saved ($(((base - dd) / 1024)) MiB," \
+		"$(((base - dd) * 100 / (btouched * 4 > 0 ? btouched * 4 : 1)))% of the $((btouched / 256)) MiB of guest RAM touched without);" \
 		"$shared of $touched touched pages shared ($((shared * 100 / (touched > 0 ? touched : 1)))%)"
 done
 
