@@ -138,7 +138,7 @@ a_admission() {
 	timeout 60 "$V" run --engine $ENGINE --mem ${m}M --kernel "$G" --cmdline test=idle \
 		>"$T/anon.out" 2>&1 &
 	anon=$!
-	if ! wait_for 10 grep -q "idle: heartbeat" "$T/anon.out"; then
+	if ! wait_for 10 grep -qs "idle: heartbeat" "$T/anon.out"; then
 		fail overcommit-admission-anon "the anonymous VM did not start: $(head -c 300 "$T/anon.out")"
 	else
 		err=$("$V" run --detach --name adm3 --engine $ENGINE --mem ${m}M --kernel "$G" \
@@ -202,7 +202,7 @@ b_ksm() {
 	for i in $(seq 1 $n); do
 		names="$names ksm$i"
 		"$V" run --detach --name ksm$i --dedup --engine kvm --mem 256M --kernel "$G" \
-			--cmdline "test=fill fill_mib=$fill hold_s=25" >"$T/ksm$i.out" 2>&1 ||
+			--cmdline "test=fill fill_mib=$fill hold_s=25 rewrite=1" >"$T/ksm$i.out" 2>&1 ||
 			{ fail overcommit-ksm-saving "ksm$i did not start: $(cat "$T/ksm$i.out")"; }
 	done
 	# The same content without --dedup: KSM must leave it alone (opt-in).
@@ -248,11 +248,13 @@ b_ksm() {
 	else
 		fail overcommit-ksm-stat "vessel stat ksm1: $(echo "$st" | grep dedup | tr '\n' ' ')"
 	fi
-	# The guests verify after their hold, with their pages merged.
+	# The guests verify after their hold, with their pages merged, then
+	# rewrite every page (KSM must copy on write) and verify again.
 	for nm in $names; do
 		p=$(pid_of $nm)
 		wait_for 60 sh -c "! kill -0 $p 2>/dev/null" || bad="$bad $nm(still running)"
-		grep -q "fill: verified $fill MiB in .* ms, 0 bad words" "$VESSEL_RUNTIME_DIR/$nm.log" &&
+		[ "$(grep -c "fill: verified $fill MiB in .* ms, 0 bad words" "$VESSEL_RUNTIME_DIR/$nm.log")" = 2 ] &&
+			grep -q "fill: rewrote" "$VESSEL_RUNTIME_DIR/$nm.log" &&
 			grep -q "fill ok" "$VESSEL_RUNTIME_DIR/$nm.log" || bad="$bad $nm"
 	done
 	if [ -z "$bad" ]; then
