@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	uint64_t mib = argc > 1 ? strtoull(argv[1], NULL, 0) : 64, bytes = mib << 20;
 	unsigned pages = (unsigned)(bytes / PG);
 	char path[128];
-	struct verr err = { 0 };
+	struct verr err = {0};
 	struct share_store *st = NULL;
 	struct gmem *m1 = NULL, *m2 = NULL;
 	struct share_map *s1 = NULL, *s2 = NULL;
@@ -71,9 +71,9 @@ int main(int argc, char **argv)
 	int ret = 1;
 
 	snprintf(path, sizeof(path), "/dev/shm/vessel-bench-share-%d", (int)getpid());
-	if (mib < 2 || share_store_open(path, 1u << 16, &st, &err) ||
-	    gmem_create(bytes, &m1) || gmem_create(bytes, &m2) ||
-	    share_map_create(m1, st, 0, &s1) || share_map_create(m2, st, 0, &s2)) {
+	if (mib < 2 || share_store_open(path, 1u << 16, &st, &err) || gmem_create(bytes, &m1) ||
+	    gmem_create(bytes, &m2) || share_map_create(m1, st, 0, &s1) ||
+	    share_map_create(m2, st, 0, &s2)) {
 		fprintf(stderr, "share-scancost: set-up failed: %s\n", err.msg);
 		goto out;
 	}
@@ -88,7 +88,8 @@ int main(int argc, char **argv)
 	       (double)ns / pages, (double)bytes / ns, h & 0xf);
 
 	ns = pass(s1, pages, &r);
-	printf("first pass (hashes): %6.0f ns/page over %u resident pages, %u zero pages given back\n",
+	printf("first pass (hashes): %6.0f ns/page over %u resident pages, %u zero pages given "
+	       "back\n",
 	       (double)ns / (r.scanned ? r.scanned : 1), r.scanned, r.zeroed);
 	pass(s2, pages, &r);
 	/* Pages are stable now: passes leave hints, make frames and merge until nothing changes. */
@@ -98,13 +99,16 @@ int main(int argc, char **argv)
 		merged += r.merged;
 		scanned += r.scanned;
 	}
-	printf("merge passes:        %" PRIu64 " pages scanned, %" PRIu64 " merged in %.1f ms: %.0f ns per merge (hash, compare, mmap)\n",
+	printf("merge passes:        %" PRIu64 " pages scanned, %" PRIu64
+	       " merged in %.1f ms: %.0f ns per merge (hash, compare, mmap)\n",
 	       scanned, merged, mns / 1e6, merged ? (double)mns / merged : 0.0);
 	ns = pass(s1, pages, &r);
-	printf("pass over shared RAM: %5.0f ns per page passed over (mincore, one mapping per page)\n",
+	printf("pass over shared RAM: %5.0f ns per page passed over (mincore, one mapping per "
+	       "page)\n",
 	       (double)ns / (r.visited ? r.visited : 1));
 	share_map_get_stats(s1, &ms);
-	printf("VM 1: %" PRIu64 " of %u pages shared (%.0f%%), %" PRIu64 " zero; store frames %" PRIu64 "\n",
+	printf("VM 1: %" PRIu64 " of %u pages shared (%.0f%%), %" PRIu64
+	       " zero; store frames %" PRIu64 "\n",
 	       ms.shared + ms.zero, pages, 100.0 * (double)(ms.shared + ms.zero) / pages, ms.zero,
 	       share_store_used(st));
 
@@ -120,8 +124,8 @@ int main(int argc, char **argv)
 			cows++;
 		}
 	ns = time_mono_ns() - t0;
-	printf("copy on write:       %6.0f ns per page (%u pages)\n", cows ? (double)ns / cows : 0.0,
-	       cows);
+	printf("copy on write:       %6.0f ns per page (%u pages)\n",
+	       cows ? (double)ns / cows : 0.0, cows);
 	ret = 0;
 out:
 	share_map_destroy(s1);

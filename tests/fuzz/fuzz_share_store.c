@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct share_store_hdr h, live;
 	struct share_store *s = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint64_t fsize, used;
 	uint32_t free_head, next_fresh;
 	uint16_t n;
@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	take(&data, &size, &next_fresh, sizeof(next_fresh));
 	take(&data, &size, &used, sizeof(used));
 	take(&data, &size, &n, sizeof(n));
-	/* The counters and the index as a hostile peer might leave them (the mapping sees pwrite). */
+	/* The counters and the index as a hostile peer might leave them (the mapping sees pwrite).
+	 */
 	if (pwrite(fd, &free_head, 4, offsetof(struct share_store_hdr, free_head)) != 4 ||
 	    pwrite(fd, &next_fresh, 4, offsetof(struct share_store_hdr, next_fresh)) != 4 ||
 	    pwrite(fd, &used, 8, offsetof(struct share_store_hdr, used)) != 8)
@@ -84,8 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t hash = b & 2 ? share_store_hash(s, page) : (b >> 2) & 3;
 			int r = share_store_get(s, page, hash, 1 + ((b >> 3) & 1), b >> 4, &slot);
 
-			if (r == 0 && (slot >= SLOTS || memcmp(share_store_page(s, slot), page,
-							       sizeof(page)) != 0))
+			if (r == 0 && (slot >= SLOTS ||
+				       memcmp(share_store_page(s, slot), page, sizeof(page)) != 0))
 				abort();
 		} else {
 			share_store_put(s, (uint32_t)(b >> 1) % (SLOTS + 2));

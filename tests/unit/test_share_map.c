@@ -33,7 +33,7 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct verr err = { 0 };
+	struct verr err = {0};
 
 	snprintf(f->path, sizeof(f->path), "/dev/shm/vessel-test-map-%d", (int)getpid());
 	unlink(f->path);
@@ -293,7 +293,7 @@ static void test_pin(void **state)
 	p = gmem_ptr(f->m1, 0x70010, 16);
 	assert_non_null(p);
 	assert_false(share_map_gpa_shared(f->s1, 0x70000));
-	p[0] = 3; /* writable */
+	p[0] = 3;			      /* writable */
 	p[0] = (uint8_t)(0x5A ^ (0x10 * 13)); /* back to the pattern: identical again */
 	scan_all(f->s1);
 	scan_all(f->s1);
@@ -337,7 +337,8 @@ static void test_cap(void **state)
 	for (int i = 0; i < 3; i++) {
 		struct share_scan_result r;
 
-		assert_int_equal(share_map_scan(capped, 128, &r), 0); /* 128 * 16 visits: all of RAM */
+		assert_int_equal(share_map_scan(capped, 128, &r),
+				 0); /* 128 * 16 visits: all of RAM */
 	}
 	share_map_get_stats(capped, &st);
 	assert_int_equal(st.shared, 2);

@@ -62,7 +62,7 @@ static void test_hints(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint8_t a[SHARE_PAGE_SIZE];
 	uint64_t h;
 	uint32_t slot, o1, o2;
@@ -93,7 +93,7 @@ static void test_get_put(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint8_t a[SHARE_PAGE_SIZE], b[SHARE_PAGE_SIZE];
 	uint32_t sa, sa2, sb;
 
@@ -130,7 +130,7 @@ static void test_hash_collision(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint8_t a[SHARE_PAGE_SIZE], b[SHARE_PAGE_SIZE];
 	uint32_t sa, sb;
 
@@ -149,7 +149,7 @@ static void test_full(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint8_t p[SHARE_PAGE_SIZE];
 	uint32_t slot;
 
@@ -172,7 +172,7 @@ static void test_attach_and_reset(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s1 = NULL, *s2 = NULL, *s3 = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint8_t p[SHARE_PAGE_SIZE];
 	uint32_t a, b;
 
@@ -209,7 +209,7 @@ static void test_corrupt_header(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s1 = NULL, *s2 = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	uint64_t bad = 0x1234, huge = (uint64_t)SHARE_STORE_MAX_SLOTS + 1;
 
 	assert_int_equal(share_store_open(f->path, 8, &s1, &err), 0);
@@ -239,7 +239,7 @@ static void test_corrupt_index(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s1 = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 	struct share_store_hdr h;
 	uint8_t p[SHARE_PAGE_SIZE], q[SHARE_PAGE_SIZE];
 	uint32_t slot;
@@ -254,7 +254,9 @@ static void test_corrupt_index(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
 	uint32_t next = 100;
-	assert_int_equal(pwrite(fd, &next, 4, (off_t)(h.meta_off + offsetof(struct share_slot_meta, next))), 4);
+	assert_int_equal(
+		pwrite(fd, &next, 4, (off_t)(h.meta_off + offsetof(struct share_slot_meta, next))),
+		4);
 	close(fd);
 	page_fill(q, 8);
 	assert_int_equal(get(s1, q, 0, &slot), -EIO);
@@ -267,7 +269,7 @@ static void test_bad_args(void **state)
 {
 	struct fixture *f = *state;
 	struct share_store *s = NULL;
-	struct verr err = { 0 };
+	struct verr err = {0};
 
 	assert_int_equal(share_store_open(f->path, 0, &s, &err), -EINVAL);
 	assert_int_equal(share_store_open("/nonexistent-dir/x", 4, &s, &err), -ENOENT);

@@ -70,10 +70,14 @@ int soft_vm_tlb_fill(void *opaque, uint64_t va, enum soft_access acc, unsigned c
 	struct engine_vcpu *v = opaque;
 	struct soft_cpu *cpu = v->cpu;
 	struct share_map *map = v->vm->share ? soft_share_map(v->vm->share) : NULL;
-	struct fill_walk w = { .mem = v->vm->mem, .map = map, .acc = acc };
+	struct fill_walk w = {.mem = v->vm->mem, .map = map, .acc = acc};
 	struct soft_pt_ctx ctx = {
-		.cr0 = cpu->cr0, .cr3 = cpu->cr3, .cr4 = cpu->cr4, .efer = cpu->efer,
-		.entry_ptr = entry_ptr, .opaque = &w,
+		.cr0 = cpu->cr0,
+		.cr3 = cpu->cr3,
+		.cr4 = cpu->cr4,
+		.efer = cpu->efer,
+		.entry_ptr = entry_ptr,
+		.opaque = &w,
 	};
 	struct soft_pt_result res;
 	int r = soft_pt_walk(&ctx, va, acc, cpl, &res);

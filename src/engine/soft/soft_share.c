@@ -24,13 +24,13 @@
 #include "mem/share/store.h"
 
 #define SHARE_PERIOD_NS 10000000ull /* a batch at most every 10 ms */
-#define SHARE_RATE_MAX (1u << 22)    /* 16 GiB/s: more is a typo */
+#define SHARE_RATE_MAX (1u << 22)   /* 16 GiB/s: more is a typo */
 
 struct soft_share {
 	struct share_store *store;
 	struct share_map *map;
 	struct share_rate rate;
-	uint64_t scan_ns;   /* time spent in batches (the scan cost) */
+	uint64_t scan_ns; /* time spent in batches (the scan cost) */
 	uint64_t batches;
 	uint64_t tlb_flushes;
 };
@@ -70,8 +70,8 @@ int soft_share_create(struct engine_vm *vm, struct soft_share **out, struct verr
 				"down other vCPUs' TLBs)");
 	r = env_u64("VESSEL_SHARE_RATE", SHARE_RATE_DEFAULT, 1, SHARE_RATE_MAX, &rate, err);
 	if (!r)
-		r = env_u64("VESSEL_SHARE_SLOTS", SHARE_STORE_DEFAULT_SLOTS, 1, SHARE_STORE_MAX_SLOTS,
-			    &slots, err);
+		r = env_u64("VESSEL_SHARE_SLOTS", SHARE_STORE_DEFAULT_SLOTS, 1,
+			    SHARE_STORE_MAX_SLOTS, &slots, err);
 	if (!r)
 		r = env_u64("VESSEL_SHARE_MAX_PAGES", 0, 0, UINT64_MAX, &cap, err);
 	if (r)

@@ -19,7 +19,7 @@
 #include "base/log.h"
 
 #define SHARE_PINNED 1u /* a device keeps a writable pointer: never share */
-#define SHARE_ZERO 2u   /* given back with MADV_DONTNEED */
+#define SHARE_ZERO 2u	/* given back with MADV_DONTNEED */
 #define MINCORE_CHUNK 64u
 #define MAP_COUNT_MARGIN 4096u /* mappings left for the rest of the process */
 
@@ -28,12 +28,12 @@ struct share_map {
 	struct share_store *store;
 	uint64_t nr_pages;
 	uint64_t region_first[GMEM_MAX_REGIONS]; /* page index of each region's first page */
-	uint32_t *slot;   /* per page: store slot + 1 when shared, else 0 */
-	uint64_t *hash;   /* per page: hash at the previous scan */
-	uint8_t *flags;   /* per page: SHARE_* */
-	uint64_t cursor;  /* next page the scanner looks at */
+	uint32_t *slot;				 /* per page: store slot + 1 when shared, else 0 */
+	uint64_t *hash;				 /* per page: hash at the previous scan */
+	uint8_t *flags;				 /* per page: SHARE_* */
+	uint64_t cursor;			 /* next page the scanner looks at */
 	uint64_t max_shared;
-	uint32_t owner;   /* this map's id in the store's hints */
+	uint32_t owner; /* this map's id in the store's hints */
 	pthread_mutex_t lock;
 	struct share_map_stats st;
 };
@@ -292,7 +292,8 @@ static void try_merge(struct share_map *map, uint64_t idx, uint8_t *host, uint64
 		 * but if it was, the frame holds the same bytes: put them back.
 		 */
 		if (page_make_private(host, share_store_page(map->store, slot)) < 0) {
-			log_error("page sharing: guest page at host %p lost its mapping", (void *)host);
+			log_error("page sharing: guest page at host %p lost its mapping",
+				  (void *)host);
 		}
 		share_store_put(map->store, slot);
 		map->st.full++;
@@ -310,9 +311,10 @@ static void zero_run_flush(uint8_t *start, uint64_t n)
 		madvise(start, n * GMEM_PAGE_SIZE, MADV_DONTNEED);
 }
 
-/* Scan pages from [idx, idx+n) of one region chunk until max_pages were tested; returns pages passed. */
+/* Scan pages from [idx, idx+n) of one region chunk until max_pages were tested; returns pages
+ * passed. */
 static unsigned scan_chunk(struct share_map *map, uint64_t idx, unsigned n,
-		       struct share_scan_result *res, unsigned max_pages)
+			   struct share_scan_result *res, unsigned max_pages)
 {
 	uint8_t *base = page_host(map, idx);
 	unsigned char vec[MINCORE_CHUNK];
@@ -435,7 +437,8 @@ void share_map_destroy(struct share_map *map)
 		pthread_mutex_lock(&map->lock);
 		for (uint64_t i = 0; i < map->nr_pages && map->st.shared; i++)
 			if (map->slot[i] && unshare_page(map, i) < 0) {
-				/* Cannot copy back: keep the mapping, just drop our reference count. */
+				/* Cannot copy back: keep the mapping, just drop our reference
+				 * count. */
 				share_store_put(map->store, map->slot[i] - 1);
 				map->slot[i] = 0;
 				map->st.shared--;

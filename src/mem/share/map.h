@@ -32,20 +32,20 @@
 struct share_map;
 
 struct share_map_stats {
-	uint64_t scanned;  /* pages looked at (zero test and hash) */
-	uint64_t shared;   /* pages mapped on a store frame now */
-	uint64_t zero;     /* pages given back as zero pages now */
-	uint64_t cow;      /* shares broken by a write (zero pages: seen at the next scan) */
-	uint64_t merges;   /* pages mapped on a frame, ever */
-	uint64_t busy;     /* scans skipped: a device was writing guest RAM */
-	uint64_t full;     /* candidates refused: cap or store full */
+	uint64_t scanned; /* pages looked at (zero test and hash) */
+	uint64_t shared;  /* pages mapped on a store frame now */
+	uint64_t zero;	  /* pages given back as zero pages now */
+	uint64_t cow;	  /* shares broken by a write (zero pages: seen at the next scan) */
+	uint64_t merges;  /* pages mapped on a frame, ever */
+	uint64_t busy;	  /* scans skipped: a device was writing guest RAM */
+	uint64_t full;	  /* candidates refused: cap or store full */
 };
 
 struct share_scan_result {
-	unsigned visited;  /* pages whose residency was looked at */
-	unsigned scanned;  /* resident pages tested */
-	unsigned merged;   /* pages newly mapped on a frame */
-	unsigned zeroed;   /* pages given back as zero */
+	unsigned visited; /* pages whose residency was looked at */
+	unsigned scanned; /* resident pages tested */
+	unsigned merged;  /* pages newly mapped on a frame */
+	unsigned zeroed;  /* pages given back as zero */
 };
 
 /*

@@ -14,11 +14,11 @@
 #define SHARE_RATE_DEFAULT 4096u /* pages/s: 16 MiB/s of guest RAM */
 
 struct share_rate {
-	uint64_t rate;       /* pages per second */
-	uint64_t burst;      /* most credit kept */
-	uint64_t period_ns;  /* least time between two batches */
-	uint64_t last_ns;    /* when credit was last added */
-	uint64_t credit_nano;/* credit in pages * 1e9 (no rounding loss) */
+	uint64_t rate;	      /* pages per second */
+	uint64_t burst;	      /* most credit kept */
+	uint64_t period_ns;   /* least time between two batches */
+	uint64_t last_ns;     /* when credit was last added */
+	uint64_t credit_nano; /* credit in pages * 1e9 (no rounding loss) */
 };
 
 /* rate pages/s, a batch at most every period_ns; burst rate/8 (at least 1). */

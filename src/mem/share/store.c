@@ -66,8 +66,8 @@ int share_store_check_hdr(const struct share_store_hdr *h, uint64_t file_size, s
 				SHARE_STORE_MAX_SLOTS);
 	geom_of(h->nr_slots, &g);
 	if (h->nr_buckets != g.nr_buckets || h->meta_off != g.meta_off ||
-	    h->bucket_off != g.bucket_off || h->hint_off != g.hint_off || h->data_off != g.data_off ||
-	    h->file_size != g.file_size)
+	    h->bucket_off != g.bucket_off || h->hint_off != g.hint_off ||
+	    h->data_off != g.data_off || h->file_size != g.file_size)
 		return verr_set(err, EINVAL, "layout does not match %llu slots",
 				(unsigned long long)h->nr_slots);
 	if (file_size != g.file_size)
@@ -78,17 +78,16 @@ int share_store_check_hdr(const struct share_store_hdr *h, uint64_t file_size, s
 	return 0;
 }
 
-static int store_init(struct share_store *s, uint32_t nr_slots, struct verr *err,
-		      const char *path)
+static int store_init(struct share_store *s, uint32_t nr_slots, struct verr *err, const char *path)
 {
-	struct share_store_hdr h = { 0 };
+	struct share_store_hdr h = {0};
 	struct store_geom g;
 
 	geom_of(nr_slots, &g);
 	/* Truncating to 0 first drops whatever a dead generation left behind. */
 	if (ftruncate(s->fd, 0) < 0 || ftruncate(s->fd, (off_t)g.file_size) < 0)
-		return verr_set(err, errno, "share store %s: cannot size it to %llu bytes: %s", path,
-				(unsigned long long)g.file_size, strerror(errno));
+		return verr_set(err, errno, "share store %s: cannot size it to %llu bytes: %s",
+				path, (unsigned long long)g.file_size, strerror(errno));
 	h.magic = SHARE_STORE_MAGIC;
 	h.version = SHARE_STORE_VERSION;
 	h.hdr_size = sizeof(h);
@@ -342,7 +341,8 @@ int share_store_get(struct share_store *s, const void *page, uint64_t hash, uint
 		*slot = cur - 1;
 		goto out;
 	}
-	/* No frame: only worth one if some other page had this hash (lossy; a stale hint costs a frame). */
+	/* No frame: only worth one if some other page had this hash (lossy; a stale hint costs a
+	 * frame). */
 	if (hint->hash != hash || !hint->owner || (hint->owner == owner && hint->page == page_id)) {
 		hint->hash = hash;
 		hint->owner = owner;

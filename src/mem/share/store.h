@@ -38,35 +38,35 @@
 #define SHARE_STORE_MAGIC 0x45524f5453534c56ull /* "VLSSTORE" */
 #define SHARE_STORE_VERSION 1u
 #define SHARE_PAGE_SIZE 4096ull
-#define SHARE_STORE_MAX_SLOTS (1u << 26) /* 256 GiB of frames: bounds the file */
+#define SHARE_STORE_MAX_SLOTS (1u << 26)     /* 256 GiB of frames: bounds the file */
 #define SHARE_STORE_DEFAULT_SLOTS (1u << 18) /* 1 GiB of distinct shared content */
 
 struct share_store_hdr {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t hdr_size;     /* sizeof(struct share_store_hdr) of the writer */
+	uint32_t hdr_size; /* sizeof(struct share_store_hdr) of the writer */
 	uint64_t nr_slots;
-	uint64_t nr_buckets;   /* power of two */
-	uint64_t seed;         /* hash key: a guest cannot aim for one chain */
+	uint64_t nr_buckets; /* power of two */
+	uint64_t seed;	     /* hash key: a guest cannot aim for one chain */
 	uint64_t meta_off, bucket_off, hint_off, data_off, file_size;
-	uint32_t free_head;    /* slot+1 of the first freed slot, 0: none */
-	uint32_t next_fresh;   /* slots from here on were never used */
-	uint64_t used;         /* slots with a reference */
-	uint32_t poisoned;     /* a holder died inside the lock: no more inserts or frees */
-	uint32_t next_owner;   /* owner ids handed to share maps */
-	pthread_mutex_t lock;  /* process-shared, robust */
+	uint32_t free_head;   /* slot+1 of the first freed slot, 0: none */
+	uint32_t next_fresh;  /* slots from here on were never used */
+	uint64_t used;	      /* slots with a reference */
+	uint32_t poisoned;    /* a holder died inside the lock: no more inserts or frees */
+	uint32_t next_owner;  /* owner ids handed to share maps */
+	pthread_mutex_t lock; /* process-shared, robust */
 };
 
 struct share_slot_meta {
 	uint64_t hash;
-	uint32_t refcount;     /* 0: free */
-	uint32_t next;         /* slot+1: next in the hash chain or the free list */
+	uint32_t refcount; /* 0: free */
+	uint32_t next;	   /* slot+1: next in the hash chain or the free list */
 };
 
 struct share_hint {
 	uint64_t hash;
-	uint32_t owner;        /* share map that saw it, 0: empty */
-	uint32_t page;         /* its page index in that map */
+	uint32_t owner; /* share map that saw it, 0: empty */
+	uint32_t page;	/* its page index in that map */
 };
 
 struct share_store;
