@@ -181,6 +181,18 @@ static int bad_opt(const char *opt, const char *val, const char *what)
 	return CLI_EXIT_USAGE;
 }
 
+static bool takes_value(const char *opt)
+{
+	static const char *const opts[] = {"--interval", "--settle", "--low",  "--high",
+					   "--step",	 "--tax",    "--log",  "--host-meminfo",
+					   "--host-psi", "--shares", "--floor"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (!strcmp(opt, opts[i]))
+			return true;
+	return false;
+}
+
 /* 0 to go on, -1 after --help, else an exit status. */
 static int parse_args(int argc, char **argv, struct memd_config *cfg, struct memd_opts *o)
 {
@@ -204,6 +216,12 @@ static int parse_args(int argc, char **argv, struct memd_config *cfg, struct mem
 		if (a[0] != '-' || a[1] != '-') {
 			fprintf(stderr,
 				"vessel: memd: unexpected '%s' (see 'vessel memd --help')\n", a);
+			return CLI_EXIT_USAGE;
+		}
+		if (!takes_value(a)) {
+			fprintf(stderr,
+				"vessel: memd: unknown option '%s' (see 'vessel memd --help')\n",
+				a);
 			return CLI_EXIT_USAGE;
 		}
 		if (!v) {
@@ -247,8 +265,8 @@ static int parse_args(int argc, char **argv, struct memd_config *cfg, struct mem
 			uint64_t b;
 			unsigned pct;
 
-			if (parse_size_pct(eq ? eq + 1 : v, &b, &pct))
-				return bad_opt(a, v, "want [NAME=]SIZE or [NAME=]N%");
+			if (parse_size_pct(eq ? eq + 1 : v, &b, &pct) || (!b && !pct))
+				return bad_opt(a, v, "want [NAME=]SIZE or [NAME=]N%, not 0");
 			if (eq) {
 				struct memd_vm_rule *r = rule_get(cfg, v, (size_t)(eq - v));
 

@@ -7,6 +7,8 @@
 # Host pressure is simulated with --host-meminfo (a fake /proc/meminfo,
 # re-read every round) and --low = --high = 2G, so the reclaim goal is
 # exactly 2048 MiB minus the fake MemAvailable.
+#   memd-options: --help tells the options; bad values, low above high and an
+#     unreadable host file are refused with status 1.
 #   memd-idle-first: a 64 MiB goal is taken from the idle VM alone; its guest
 #     inflates, vessel's RSS for it drops, and its stat shows balloon_by memd
 #     with the reason.
@@ -26,7 +28,7 @@ cd "$(dirname "$0")/../.." || exit 0
 VESSEL=${VESSEL:-build/vessel}
 ELF=build/guest/testguest.elf
 LOGS=build/check-logs
-NAMES="idle-first floor deflate dry-run daemon data"
+NAMES="options idle-first floor deflate dry-run daemon data"
 WORK=$(mktemp -d)
 export VESSEL_RUNTIME_DIR=$WORK/rt
 MI=$WORK/meminfo
@@ -87,6 +89,19 @@ result() { # result NAME WHY DETAIL
 	if [ -z "$2" ]; then echo "PASS memd-$1${3:+ ($3)}"; else echo "FAIL memd-$1: ${2#; } (logs $LOGS/memd-*)"; fi
 }
 
+# --- options
+why=""
+"$VESSEL" memd --help | grep -q -- "--host-meminfo FILE" || why="--help does not describe --host-meminfo"
+for bad in "--floor 0" "--tax 100" "--low 20% --high 10%" "--interval 5" "--shares noequals" \
+	"--frobnicate" "--once --host-meminfo $WORK/none"; do
+	# shellcheck disable=SC2086
+	"$VESSEL" memd $bad --once >/dev/null 2>"$WORK/err"
+	st=$?
+	[ "$st" = 1 ] && [ -s "$WORK/err" ] || why="$why; 'memd $bad' exited $st"
+done
+grep -q "$WORK/none" "$WORK/err" || why="$why; the unreadable host file is not named"
+result options "$why"
+
 "$VESSEL" run --detach --name idle --engine "$ENGINE" --mem 256M --virtio-transport mmio --balloon \
 	--kernel "$ELF" --cmdline "test=idle balloon=1" >"$LOGS/memd-run.log" 2>&1
 "$VESSEL" run --detach --name fill --engine "$ENGINE" --mem 256M --virtio-transport mmio --balloon \
@@ -96,8 +111,14 @@ for _ in $(seq 1 200); do
 		grep -q "balloon: ready" "$VESSEL_RUNTIME_DIR/fill.log" 2>/dev/null && break
 	sleep 0.1
 done
-grep -q "balloon: ready" "$VESSEL_RUNTIME_DIR/fill.log" 2>/dev/null ||
-	skip_all "the test guests did not start their balloon drivers (log $LOGS/memd-run.log)"
+if ! grep -q "balloon: ready" "$VESSEL_RUNTIME_DIR/idle.log" 2>/dev/null ||
+	! grep -q "balloon: ready" "$VESSEL_RUNTIME_DIR/fill.log" 2>/dev/null; then
+	cat "$VESSEL_RUNTIME_DIR"/*.log >>"$LOGS/memd-run.log" 2>/dev/null
+	for n in $NAMES; do
+		echo "FAIL memd-$n: the test guests did not start their balloon drivers (log $LOGS/memd-run.log)"
+	done
+	exit 0
+fi
 sleep 1 # the first statistics
 
 # --- idle first: goal 64 MiB
