@@ -27,7 +27,11 @@ mkdir -m 700 "$VESSEL_RUNTIME_DIR"
 MiB=$((1 << 20))
 GiB=$((1 << 30))
 SLACK=$((8 * MiB)) # "RSS down by 1 GiB" means by 1 GiB less 8 MiB (page tables, other noise)
-trap 'for n in bb-kvm bb-linux; do "$VESSEL" kill $n >/dev/null 2>&1; done; [ -n "${feeder:-}" ] && kill $feeder 2>/dev/null; rm -rf "$WORK"' EXIT
+cleanup() {
+	for vm in bb-kvm bb-linux; do "$VESSEL" kill "$vm" >/dev/null 2>&1; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # field NAME KEY: one value of NAME's "stat" answer, from its control socket.
 field() {

@@ -174,6 +174,7 @@ result deflate "$why" "$ti + $tf MiB given back in one round"
 # --- the daemon: pressure, then calm, then SIGTERM
 why=""
 avail $((2048 - 32))
+: >"$LOGS/memd-daemon.log"
 "$VESSEL" memd --host-meminfo "$MI" --host-psi none --low 2G --high 2G --interval 200 \
 	--log "$LOGS/memd-daemon.log" 2>>"$LOGS/memd-daemon.log" &
 daemon=$!
