@@ -5,7 +5,8 @@
 #    is 0. With --dedup: `vessel stat --json` shows about 48*256 shared pages
 #    each, the two VMs' PSS (proportional set size: shared frames divided
 #    among their users) falls against the run without, and both guests
-#    verify every byte after sharing (copy on write on the way out).
+#    verify every byte after sharing, then rewrite every page (rewrite=1:
+#    a copy on write for each shared page) and verify again.
 #  share-soft-linux: two identical Linux guests (build/linux, soft) idle
 #    after boot with --dedup: the shared part of their touched RAM is above
 #    a floor measured here; both then finish /init and exit 0.
@@ -88,12 +89,13 @@ wait_gone() {
 	return 1
 }
 
-fill_run() { # fill_run NAME DEDUP_FLAG HOLD_S
-	start "$1" $2 --mem 128M --kernel "$ELF" --cmdline "test=fill fill_mib=$FILL_MIB hold_s=$3"
+fill_run() { # fill_run NAME DEDUP_FLAG HOLD_S [REWRITE]
+	start "$1" $2 --mem 128M --kernel "$ELF" \
+		--cmdline "test=fill fill_mib=$FILL_MIB hold_s=$3 rewrite=${4:-0}"
 }
 
-fill_ok() { # fill_ok NAME: the guest verified every byte
-	grep -q "fill: verified $FILL_MIB MiB in .* 0 bad words" "$RT/$1.log" &&
+fill_ok() { # fill_ok NAME VERIFIES: the guest verified every byte VERIFIES times
+	[ "$(grep -c "fill: verified $FILL_MIB MiB in .* 0 bad words" "$RT/$1.log")" -eq "$2" ] &&
 		grep -q "^testguest: fill ok" "$RT/$1.log"
 }
 
@@ -125,7 +127,7 @@ test_fill() {
 	wait_gone $b "$pb" 30
 
 	a=dedupA$$ b=dedupB$$
-	fill_run $a --dedup 12 && fill_run $b --dedup 12 || {
+	fill_run $a --dedup 12 1 && fill_run $b --dedup 12 1 || {
 		echo "FAIL $t: cannot start the VMs with --dedup: $(cat "$LOGS"/share-soft-dedup*.run | tr '\n' ' ')"
 		return
 	}
@@ -151,7 +153,7 @@ test_fill() {
 		return
 	fi
 	for n in $a $b; do
-		if ! fill_ok $n; then
+		if ! fill_ok $n 2; then
 			echo "FAIL $t: guest $n did not verify its memory: $(grep 'fill' "$RT/$n.log" | tail -n 2 | tr '\n' ' ') (log $LOGS/share-soft-$n.log)"
 			return
 		fi
@@ -162,6 +164,7 @@ test_fill() {
 	fi
 	saved=$(((base - dedup) / 1024))
 	pct=$((saved * 100 / (2 * FILL_MIB)))
+	echo "share-soft-fill: rewrite after sharing (copy on write): $(grep -o 'rewrote .* ms' "$RT/$a.log")"
 	echo "share-soft-fill: shared pages $sa + $sb; PSS of the two VMs $((base / 1024)) MiB without --dedup, $((dedup / 1024)) MiB with: $saved MiB saved ($pct% of the $((2 * FILL_MIB)) MiB filled)"
 	if [ $pct -lt $FILL_SAVED_FLOOR_PCT ]; then
 		echo "FAIL $t: saved $pct% of the filled memory, floor $FILL_SAVED_FLOOR_PCT%"
