@@ -45,11 +45,10 @@ struct fields {
 	uint64_t v[F_NR];
 };
 
-/* The one field of `one` (a single-field object), if memd wants it. */
-static int take_field(const struct json_obj *one, struct fields *fs, struct verr *err)
+/* Field f of the answer o, if memd wants it. */
+static int take_field(const struct json_obj *o, const struct json_field *f, struct fields *fs,
+		      struct verr *err)
 {
-	const struct json_field *f = &one->f[0];
-
 	for (unsigned k = 0; k < F_NR; k++) {
 		if (strcmp(f->key, keys[k]))
 			continue;
@@ -69,7 +68,7 @@ static int take_field(const struct json_obj *one, struct fields *fs, struct verr
 			else
 				fs->rss_null = true;
 		} else {
-			if (json_get_u64(one, f->key, &fs->v[k]))
+			if (json_get_u64(o, f->key, &fs->v[k]))
 				return verr_set(err, EPROTO,
 						"stat answer: \"%s\" is not a byte count", f->key);
 		}
@@ -78,78 +77,21 @@ static int take_field(const struct json_obj *one, struct fields *fs, struct verr
 	return 0; /* a field memd does not use */
 }
 
-/*
- * The stat answer has more fields than one struct json_obj holds
- * (JSON_MAX_FIELDS), so the flat object is cut at its top-level commas,
- * outside strings, and each "key":value is read by the strict parser as an
- * object of its own. The protocol has no nested values; any that appear
- * make the field's parse fail.
- */
 static int parse_fields(const char *line, struct fields *fs, struct verr *err)
 {
-	char buf[CONTROL_LINE_MAX + 3];
-	const char *p = line, *start;
-	struct json_obj *one;
+	struct json_obj *o = malloc(sizeof(*o));
 	struct verr jerr = {0};
 	int ret = 0;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '{')
-		return verr_set(err, EPROTO, "stat answer is not a JSON object");
-	one = malloc(sizeof(*one));
-	if (!one)
+	if (!o)
 		return -ENOMEM;
-	start = ++p;
-	for (;;) {
-		bool in_str = false, esc = false;
-		size_t len;
-
-		for (; *p; p++) {
-			if (in_str) {
-				if (esc)
-					esc = false;
-				else if (*p == '\\')
-					esc = true;
-				else if (*p == '"')
-					in_str = false;
-			} else if (*p == '"') {
-				in_str = true;
-			} else if (*p == ',' || *p == '}') {
-				break;
-			}
-		}
-		if (!*p) {
-			ret = verr_set(err, EPROTO, "stat answer: unterminated object");
-			break;
-		}
-		len = (size_t)(p - start);
-		if (len + 3 > sizeof(buf)) {
-			ret = verr_set(err, EPROTO, "stat answer: field too long");
-			break;
-		}
-		buf[0] = '{';
-		memcpy(buf + 1, start, len);
-		buf[len + 1] = '}';
-		buf[len + 2] = '\0';
-		if (json_parse(buf, len + 2, one, &jerr) || one->n != 1) {
-			ret = verr_set(err, EPROTO, "stat answer: bad field '%.40s': %s", start,
-				       jerr.errnum ? jerr.msg : "empty");
-			break;
-		}
-		ret = take_field(one, fs, err);
-		if (ret)
-			break;
-		if (*p == '}') {
-			for (p++; *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'; p++)
-				;
-			if (*p)
-				ret = verr_set(err, EPROTO, "stat answer: text after the object");
-			break;
-		}
-		start = ++p;
+	if (json_parse(line, strlen(line), o, &jerr)) {
+		ret = verr_set(err, EPROTO, "stat answer: %s", jerr.msg);
+	} else {
+		for (unsigned i = 0; i < o->n && !ret; i++)
+			ret = take_field(o, &o->f[i], fs, err);
 	}
-	free(one);
+	free(o);
 	return ret;
 }
 
