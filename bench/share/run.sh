@@ -97,7 +97,7 @@ boot_s() {
 		--initrd "$LINUX/initramfs.img" --cmdline "console=ttyS0 vessel.test=none" \
 		</dev/null >/dev/null 2>&1 || { echo fail; return; }
 	t1=$(date +%s%N)
-	echo "scale=2; ($t1 - $t0) / 1000000000" | bc
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }'
 }
 for flag in "" --dedup; do
 	times=""
