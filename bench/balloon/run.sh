@@ -16,6 +16,7 @@
 # usage: bench/balloon/run.sh   (make bench-balloon)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/vms.sh
 
 VESSEL=${VESSEL:-build/vessel}
 ELF=build/guest/testguest.elf
@@ -33,24 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# field NAME KEY: one value of NAME's "stat" answer, from its control socket.
-field() {
-	python3 - "$VESSEL_RUNTIME_DIR/$1.sock" "$2" <<'PY' 2>/dev/null
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b'{"cmd":"stat"}\n')
-buf = b''
-while not buf.endswith(b'\n'):
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-v = json.loads(buf).get(sys.argv[2])
-print('' if v is None else v)
-PY
-}
 rss() { echo $(($(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0) * 1024)); }
 now() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.2f", ns / 1e9 }'; }
@@ -73,7 +56,7 @@ measure() {
 	"$VESSEL" balloon "$name" 1G || return
 	for i in $(seq 1 12000); do
 		[ -z "$t_rss" ] && [ "$(rss "$pid")" -le $((rss0 - GiB + SLACK)) ] && t_rss=$(($(now) - t0))
-		[ -z "$t_act" ] && [ $((i % 10)) = 0 ] && [ "$(field "$name" balloon)" = "$GiB" ] &&
+		[ -z "$t_act" ] && [ $((i % 10)) = 0 ] && [ "$(vm_stat_field "$name" balloon)" = "$GiB" ] &&
 			t_act=$(($(now) - t0))
 		[ -n "$t_rss" ] && [ -n "$t_act" ] && break
 		sleep 0.01
@@ -85,7 +68,7 @@ measure() {
 	"$VESSEL" balloon "$name" 0 || return
 	for i in $(seq 1 12000); do
 		[ -z "$t_back" ] && [ "$(rss "$pid")" -ge $((rss0 + GiB - SLACK)) ] && t_back=$(($(now) - t0))
-		[ -z "$t_def" ] && [ $((i % 10)) = 0 ] && [ "$(field "$name" balloon)" = 0 ] &&
+		[ -z "$t_def" ] && [ $((i % 10)) = 0 ] && [ "$(vm_stat_field "$name" balloon)" = 0 ] &&
 			t_def=$(($(now) - t0))
 		[ -n "$t_def" ] && { [ -n "$t_back" ] || [ "$4" = untouched ]; } && break
 		sleep 0.01
@@ -105,7 +88,7 @@ if [ -r /dev/kvm ] && [ -f "$ELF" ]; then
 		--kernel "$ELF" --cmdline "test=idle balloon=1" || exit 1
 	for _ in $(seq 1 300); do grep -q "balloon: ready" "$VESSEL_RUNTIME_DIR/bb-kvm.log" && break; sleep 0.1; done
 	sleep 1
-	measure bb-kvm "$(field bb-kvm pid)" "kvm + test guest" touched
+	measure bb-kvm "$(vm_stat_field bb-kvm pid)" "kvm + test guest" touched
 	"$VESSEL" stop bb-kvm >/dev/null
 else
 	echo "kvm + test guest: skipped (no /dev/kvm or no $ELF)"
@@ -132,7 +115,7 @@ EOS
 	for _ in $(seq 1 3000); do grep -q "^BB filled" "$log" && break; sleep 0.1; done
 	if grep -q "^BB filled" "$log"; then
 		sleep 1
-		measure bb-linux "$(field bb-linux pid)" "soft + Linux" untouched
+		measure bb-linux "$(vm_stat_field bb-linux pid)" "soft + Linux" untouched
 	else
 		echo "soft + Linux: the guest did not get ready (log kept in $log)"
 	fi

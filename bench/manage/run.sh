@@ -10,6 +10,7 @@
 # Usage: bench/manage/run.sh [MAX_VMS] (default 100). Prints one line per figure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/vms.sh
 V=build/vessel
 G=build/guest/testguest.elf
 MAX=${1:-100}
@@ -19,11 +20,7 @@ if ! (exec 3<>/dev/kvm) 2>/dev/null; then echo "bench-manage: cannot open /dev/k
 T=$(mktemp -d)
 export VESSEL_RUNTIME_DIR=$T/rt
 cleanup() {
-	for j in "$VESSEL_RUNTIME_DIR"/*.json; do
-		[ -f "$j" ] || continue
-		pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$j")
-		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	done
+	vms_kill_all
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -13,6 +13,7 @@
 # Usage: bench/overcommit/run.sh [N] [PAGES_TO_SCAN] [SLEEP_MS] (default 4 5000 20).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/vms.sh
 V=build/vessel
 G=build/guest/testguest.elf
 N=${1:-4}
@@ -29,11 +30,7 @@ T=$(mktemp -d)
 export VESSEL_RUNTIME_DIR=$T/rt
 SAVED="$(cat $KSM/run) $(cat $KSM/pages_to_scan) $(cat $KSM/sleep_millisecs)"
 cleanup() {
-	for j in "$VESSEL_RUNTIME_DIR"/*.json; do
-		[ -f "$j" ] || continue
-		pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$j")
-		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	done
+	vms_kill_all
 	read -r run pts slp <<<"$SAVED"
 	echo "$pts" >$KSM/pages_to_scan
 	echo "$slp" >$KSM/sleep_millisecs

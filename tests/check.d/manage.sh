@@ -9,6 +9,7 @@
 # PASS/FAIL/SKIP lines; always exits 0.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
+. tests/lib/vms.sh
 
 V=${VESSEL:-build/vessel}
 VH=build/vessel-testhooks
@@ -32,11 +33,7 @@ T=$(mktemp -d)
 export VESSEL_RUNTIME_DIR=$T/rt
 cleanup() {
 	# Whatever a failed step left running.
-	for j in "$VESSEL_RUNTIME_DIR"/*.json; do
-		[ -f "$j" ] || continue
-		pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$j")
-		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	done
+	vms_kill_all
 	rm -rf "$T"
 }
 trap cleanup EXIT

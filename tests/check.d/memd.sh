@@ -24,6 +24,7 @@
 # Prints PASS/FAIL/SKIP lines; always exits 0. Logs: build/check-logs/memd-*.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
+. tests/lib/vms.sh
 
 VESSEL=${VESSEL:-build/vessel}
 ELF=build/guest/testguest.elf
@@ -53,30 +54,12 @@ mkdir -m 700 "$VESSEL_RUNTIME_DIR"
 # One fake meminfo: 24 GiB of RAM, MemAvailable in MiB.
 avail() { printf 'MemTotal: %d kB\nMemAvailable: %d kB\n' $((24 << 20)) $(($1 * 1024)) >"$MI"; }
 memd() { "$VESSEL" memd --host-meminfo "$MI" --host-psi none --low 2G --high 2G --settle 300 "$@"; }
-# field NAME KEY: one value of NAME's "stat" answer, read from its socket (empty if none).
-field() {
-	python3 - "$VESSEL_RUNTIME_DIR/$1.sock" "$2" <<'PY' 2>/dev/null
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b'{"cmd":"stat"}\n')
-buf = b''
-while not buf.endswith(b'\n'):
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-v = json.loads(buf).get(sys.argv[2])
-print('' if v is None else v)
-PY
-}
 # settle: wait up to 15 s until both guests hold their balloon targets (2 MiB frames).
 settle() {
 	for _ in $(seq 1 150); do
 		local ok=1
 		for n in idle fill; do
-			t=$(field $n balloon_target) a=$(field $n balloon)
+			t=$(vm_stat_field $n balloon_target) a=$(vm_stat_field $n balloon)
 			[ -n "$t" ] && [ -n "$a" ] && [ $(((t / (2 * MiB)) * 2 * MiB)) -eq "$a" ] || ok=0
 		done
 		[ $ok = 1 ] && return 0
@@ -84,7 +67,7 @@ settle() {
 	done
 	return 1
 }
-mib() { echo $(($(field "$1" "$2") / MiB)); }
+mib() { echo $(($(vm_stat_field "$1" "$2") / MiB)); }
 result() { # result NAME WHY DETAIL
 	if [ -z "$2" ]; then echo "PASS memd-$1${3:+ ($3)}"; else echo "FAIL memd-$1: ${2#; } (logs $LOGS/memd-*)"; fi
 }
@@ -123,15 +106,15 @@ sleep 1 # the first statistics
 
 # --- idle first: goal 64 MiB
 why=""
-rss0=$(field idle rss)
+rss0=$(vm_stat_field idle rss)
 avail $((2048 - 64))
 memd --once --log "$WORK/once.log" || why="memd --once failed"
 settle || why="$why; the guests did not reach their targets"
-rss1=$(field idle rss)
+rss1=$(vm_stat_field idle rss)
 [ "$(mib idle balloon_target)" = 64 ] || why="$why; idle VM target $(mib idle balloon_target) MiB, want 64"
 [ "$(mib fill balloon_target)" = 0 ] || why="$why; fill VM target $(mib fill balloon_target) MiB, want 0"
-[ "$(field idle balloon_by)" = memd ] || why="$why; balloon_by '$(field idle balloon_by)'"
-case "$(field idle balloon_reason)" in reclaim*"< low"*) ;; *) why="$why; reason '$(field idle balloon_reason)'" ;; esac
+[ "$(vm_stat_field idle balloon_by)" = memd ] || why="$why; balloon_by '$(vm_stat_field idle balloon_by)'"
+case "$(vm_stat_field idle balloon_reason)" in reclaim*"< low"*) ;; *) why="$why; reason '$(vm_stat_field idle balloon_reason)'" ;; esac
 [ -n "$rss0" ] && [ -n "$rss1" ] && [ $((rss0 - rss1)) -ge $((48 * MiB)) ] ||
 	why="$why; idle VM RSS ${rss0:-?} -> ${rss1:-?} bytes"
 result idle-first "$why" "idle VM 0 -> 64 MiB, fill VM kept, RSS $((rss0 / MiB)) -> $((rss1 / MiB)) MiB"
@@ -166,9 +149,9 @@ result dry-run "$why"
 why=""
 memd --once --log "$WORK/once.log" || why="memd --once failed"
 settle || why="$why; the guests did not reach their targets"
-[ "$(field idle balloon)" = 0 ] && [ "$(field fill balloon)" = 0 ] ||
-	why="$why; balloons $(field idle balloon), $(field fill balloon) bytes after giving back"
-case "$(field fill balloon_reason)" in "give back"*"> high"*) ;; *) why="$why; reason '$(field fill balloon_reason)'" ;; esac
+[ "$(vm_stat_field idle balloon)" = 0 ] && [ "$(vm_stat_field fill balloon)" = 0 ] ||
+	why="$why; balloons $(vm_stat_field idle balloon), $(vm_stat_field fill balloon) bytes after giving back"
+case "$(vm_stat_field fill balloon_reason)" in "give back"*"> high"*) ;; *) why="$why; reason '$(vm_stat_field fill balloon_reason)'" ;; esac
 result deflate "$why" "$ti + $tf MiB given back in one round"
 
 # --- the daemon: pressure, then calm, then SIGTERM
@@ -178,11 +161,11 @@ avail $((2048 - 32))
 "$VESSEL" memd --host-meminfo "$MI" --host-psi none --low 2G --high 2G --interval 200 \
 	--log "$LOGS/memd-daemon.log" 2>>"$LOGS/memd-daemon.log" &
 daemon=$!
-for _ in $(seq 1 100); do [ "$(field idle balloon)" -ge $((32 * MiB)) ] 2>/dev/null && break; sleep 0.1; done
-[ "$(field idle balloon)" -ge $((32 * MiB)) ] 2>/dev/null || why="the idle VM did not inflate under pressure"
+for _ in $(seq 1 100); do [ "$(vm_stat_field idle balloon)" -ge $((32 * MiB)) ] 2>/dev/null && break; sleep 0.1; done
+[ "$(vm_stat_field idle balloon)" -ge $((32 * MiB)) ] 2>/dev/null || why="the idle VM did not inflate under pressure"
 avail 20000
-for _ in $(seq 1 100); do [ "$(field idle balloon)" = 0 ] && break; sleep 0.1; done
-[ "$(field idle balloon)" = 0 ] || why="$why; the idle VM did not deflate when pressure ended"
+for _ in $(seq 1 100); do [ "$(vm_stat_field idle balloon)" = 0 ] && break; sleep 0.1; done
+[ "$(vm_stat_field idle balloon)" = 0 ] || why="$why; the idle VM did not deflate when pressure ended"
 kill -TERM "$daemon"
 wait "$daemon"
 st=$?
@@ -202,6 +185,6 @@ cp "$WORK/once.log" "$LOGS/memd-once.log" 2>/dev/null
 grep -q "fill: verified 160 MiB in .* 0 bad words" "$LOGS/memd-fill.log" ||
 	why="fill guest: $(grep 'fill: verified\|FAIL' "$LOGS/memd-fill.log" | head -n1)"
 grep -q "testguest: fill ok" "$LOGS/memd-fill.log" || why="$why; the fill guest did not pass"
-[ "$(field idle state)" = running ] || why="$why; the idle VM is not running"
+[ "$(vm_stat_field idle state)" = running ] || why="$why; the idle VM is not running"
 result data "$why" "160 MiB verified after $(grep -c ' -> ' "$LOGS/memd-once.log") memd --once decisions and the daemon's"
 exit 0

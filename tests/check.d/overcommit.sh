@@ -16,6 +16,7 @@
 #      all verify and exit 0, and the cgroup's OOM-kill counter is unchanged.
 set -u
 cd "$(dirname "$0")/../.." || exit 0
+. tests/lib/vms.sh
 
 V=${VESSEL:-build/vessel}
 G=${TESTGUEST:-build/guest/testguest.elf}
@@ -45,11 +46,7 @@ CG=""
 KSM=/sys/kernel/mm/ksm
 KSM_SAVED=""
 cleanup() {
-	for j in "$VESSEL_RUNTIME_DIR"/*.json; do
-		[ -f "$j" ] || continue
-		pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$j")
-		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	done
+	vms_kill_all
 	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	if [ -n "$KSM_SAVED" ]; then
