@@ -261,6 +261,48 @@ static void test_residency(void **state)
 }
 
 /*
+ * Shared pages between private ones are passed over without being tested,
+ * the private ones around them are tested, and a batch that stops at
+ * max_pages inside a run of private pages goes on from there next time.
+ */
+static void test_scan_passes_shared(void **state)
+{
+	struct fx *f = *state;
+	struct share_scan_result r;
+	unsigned tested = 0;
+
+	merge_one(f, 0x90000, 0x61);
+	merge_one(f, 0x92000, 0x62);
+	assert_true(share_map_gpa_shared(f->s1, 0x90000));
+	assert_true(share_map_gpa_shared(f->s1, 0x92000));
+	poke_page(f->m1, 0x91000, 0x71);
+	poke_page(f->m1, 0x93000, 0x72);
+	poke_page(f->m1, 0x94000, 0x73);
+	assert_int_equal(share_map_scan(f->s1, (unsigned)(RAM / PG), &r), 0);
+	assert_int_equal(r.visited, RAM / PG);
+	assert_int_equal(r.scanned, 3);
+	/*
+	 * One page a batch (16 visits at most) for one pass from page 0: the
+	 * three private pages are tested once each, every batch stops at the
+	 * page it tested or after 16 visits (the last one may wrap around to
+	 * page 15 at most: nothing to test there).
+	 */
+	for (unsigned visited = 0; visited < RAM / PG;) {
+		assert_int_equal(share_map_scan(f->s1, 1, &r), 0);
+		assert_true(r.scanned <= 1);
+		assert_true(r.visited >= 1 && r.visited <= 16);
+		tested += r.scanned;
+		visited += r.visited;
+		assert_true(visited < RAM / PG + 16);
+	}
+	assert_int_equal(tested, 3);
+	/* Their bytes are intact, the shared ones still shared. */
+	assert_int_equal(*(const uint8_t *)gmem_ptr_ro(f->m1, 0x93000, 1), 0x72);
+	assert_true(share_map_gpa_shared(f->s1, 0x90000));
+	assert_true(share_map_gpa_shared(f->s1, 0x92000));
+}
+
+/*
  * A page whose bytes changed between two scans is not shared (unstable);
  * two identical pages of one VM share once both are stable.
  */
@@ -363,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_excludes_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_passes_shared, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

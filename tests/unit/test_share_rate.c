@@ -84,12 +84,44 @@ static void test_spend(void **state)
 	assert_int_equal(share_rate_avail(&r, 1000 * MS), 1);
 }
 
+/*
+ * A batch that only passes over pages (all of RAM shared) spends a
+ * sixteenth of a page each: a busy vCPU then passes over 16 * rate pages a
+ * second, not the whole of RAM at every batch.
+ */
+static void test_spend_batch(void **state)
+{
+	struct share_rate r;
+	uint64_t passed = 0;
+
+	(void)state;
+	share_rate_init(&r, 1600, 10 * MS, 0);
+	assert_int_equal(share_rate_avail(&r, 100 * MS), 160);
+	share_rate_spend_batch(&r, 10, 10 + 16 * 50); /* 10 tested, 800 passed over: 60 */
+	assert_int_equal(share_rate_avail(&r, 110 * MS), 100 + 16);
+	share_rate_spend_batch(&r, 0, 0); /* nothing at all still costs one */
+	assert_int_equal(share_rate_avail(&r, 120 * MS), 115 + 16);
+	share_rate_spend_batch(&r, 0, 15); /* less than 16 passed over: the minimum, one */
+	assert_int_equal(share_rate_avail(&r, 130 * MS), 130 + 16);
+	/* Ten seconds of batches that spend all they get on passing over. */
+	share_rate_init(&r, 1600, 10 * MS, 0);
+	for (uint64_t t = 10 * MS; t <= 10 * SEC; t += 10 * MS) {
+		uint64_t n = share_rate_avail(&r, t);
+
+		share_rate_spend_batch(&r, 0, 16 * n);
+		passed += 16 * n;
+	}
+	assert_true(passed <= 16 * (1600 * 10 + r.burst));
+	assert_true(passed >= 16 * (1600 * 10 - r.burst));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_busy_vcpu),
 		cmocka_unit_test(test_sleepy_vcpu),
 		cmocka_unit_test(test_spend),
+		cmocka_unit_test(test_spend_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

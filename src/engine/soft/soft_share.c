@@ -32,6 +32,7 @@ struct soft_share {
 	struct share_rate rate;
 	uint64_t scan_ns; /* time spent in batches (the scan cost) */
 	uint64_t batches;
+	uint64_t visited; /* pages looked at, tested or passed over */
 	uint64_t tlb_flushes;
 };
 
@@ -107,11 +108,13 @@ void soft_share_destroy(struct soft_share *s)
 		return;
 	if (s->map) {
 		share_map_get_stats(s->map, &st);
-		log_info("page sharing: %" PRIu64 " pages scanned in %" PRIu64 " batches, %.0f ns "
-			 "per page; %" PRIu64 " merges, %" PRIu64 " shared and %" PRIu64
-			 " zero at exit, %" PRIu64 " copy-on-write breaks, %" PRIu64 " busy skips",
-			 st.scanned, s->batches, st.scanned ? (double)s->scan_ns / st.scanned : 0.0,
-			 st.merges, st.shared, st.zero, st.cow, st.busy);
+		log_info("page sharing: %" PRIu64 " pages scanned (%" PRIu64 " visited) in %" PRIu64
+			 " batches, %.0f ns per page scanned; %" PRIu64 " merges, %" PRIu64
+			 " shared and %" PRIu64 " zero at exit, %" PRIu64
+			 " copy-on-write breaks, %" PRIu64 " busy skips",
+			 st.scanned, s->visited, s->batches,
+			 st.scanned ? (double)s->scan_ns / st.scanned : 0.0, st.merges, st.shared,
+			 st.zero, st.cow, st.busy);
 	}
 	share_map_destroy(s->map);
 	share_store_close(s->store);
@@ -160,7 +163,8 @@ void soft_share_tick(struct soft_share *s, struct engine_vcpu *v, uint64_t now_n
 	t0 = time_mono_ns();
 	if (share_map_scan(s->map, (unsigned)MIN(pages, (uint64_t)UINT32_MAX), &res) < 0)
 		return; /* a device was writing guest RAM: try at the next tick */
-	share_rate_spend(&s->rate, res.scanned ? res.scanned : 1);
+	share_rate_spend_batch(&s->rate, res.scanned, res.visited);
+	s->visited += res.visited;
 	if (res.merged)
 		drop_write_entries(s, v->cpu);
 	s->scan_ns += time_mono_ns() - t0;

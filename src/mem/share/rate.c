@@ -1,6 +1,8 @@
 /* The page-sharing scanner's token bucket: see rate.h. */
 #include "mem/share/rate.h"
 
+#include "base/compiler.h"
+
 #define NS 1000000000ull
 
 void share_rate_init(struct share_rate *r, uint64_t rate, uint64_t period_ns, uint64_t now_ns)
@@ -40,4 +42,11 @@ void share_rate_spend(struct share_rate *r, uint64_t pages)
 	uint64_t c = pages * NS;
 
 	r->credit_nano = c > r->credit_nano ? 0 : r->credit_nano - c;
+}
+
+void share_rate_spend_batch(struct share_rate *r, uint64_t tested, uint64_t visited)
+{
+	uint64_t passed = visited > tested ? visited - tested : 0;
+
+	share_rate_spend(r, MAX(tested + passed / 16, (uint64_t)1));
 }

@@ -26,5 +26,13 @@ void share_rate_init(struct share_rate *r, uint64_t rate, uint64_t period_ns, ui
 /* Pages the scanner may look at now (0: not yet); the caller spends them with share_rate_spend. */
 uint64_t share_rate_avail(struct share_rate *r, uint64_t now_ns);
 void share_rate_spend(struct share_rate *r, uint64_t pages);
+/*
+ * Spend what one batch cost: each page tested (zero test, hash) is one
+ * page, each page only passed over (not resident, shared, pinned: no more
+ * than an array read or a share of a mincore call) a sixteenth, and a batch
+ * at least one. Without charging for passing over, the credit stays at the
+ * burst once most of RAM is shared and every batch passes over all of RAM.
+ */
+void share_rate_spend_batch(struct share_rate *r, uint64_t tested, uint64_t visited);
 
 #endif
