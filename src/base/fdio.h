@@ -1,4 +1,4 @@
-/* Whole-buffer positioned I/O on files (disk images): retries EINTR and short transfers. */
+/* Whole-buffer I/O on files (disk images, small text files): retries EINTR and short transfers. */
 #ifndef VESSEL_BASE_FDIO_H
 #define VESSEL_BASE_FDIO_H
 
@@ -12,5 +12,14 @@ int fd_pread_full(int fd, void *buf, size_t len, uint64_t off) MUST_CHECK;
 
 /* Write len bytes at off. 0, -errno, or -EIO when the file takes no more. */
 int fd_pwrite_full(int fd, const void *buf, size_t len, uint64_t off) MUST_CHECK;
+
+/*
+ * A small whole file (/proc files, runtime-directory entries) into buf[cap]
+ * as a NUL-terminated string of at most cap-1 bytes (longer files are cut),
+ * its length in *len (may be NULL). open_flags are added to O_RDONLY |
+ * O_CLOEXEC (e.g. O_NOFOLLOW). 0 or -errno.
+ */
+int file_read_small(const char *path, int open_flags, char *buf, size_t cap, size_t *len)
+	MUST_CHECK;
 
 #endif

@@ -1,46 +1,13 @@
 /* Host memory readings: /proc/meminfo and /proc/pressure/memory (host.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "base/fdio.h"
+#include "base/meminfo.h"
 #include "memd/host.h"
-
-/* "Key:   1234 kB" anywhere in text as bytes; -ENOENT when absent, -EINVAL when malformed. */
-static int meminfo_field(const char *text, const char *key, uint64_t *out)
-{
-	size_t klen = strlen(key);
-	const char *line = text;
-
-	while (line && *line) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			const char *p = line + klen + 1;
-			char *end;
-			unsigned long long v;
-
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (*p < '0' || *p > '9')
-				return -EINVAL;
-			errno = 0;
-			v = strtoull(p, &end, 10);
-			if (errno || v > UINT64_MAX / 1024)
-				return -EINVAL;
-			/* proc(5): every size in meminfo is in kibibytes, written "kB". */
-			if (strncmp(end, " kB", 3))
-				return -EINVAL;
-			*out = (uint64_t)v * 1024;
-			return 0;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return -ENOENT;
-}
 
 int host_parse_meminfo(const char *text, struct memd_host *h, struct verr *err)
 {
@@ -114,34 +81,6 @@ int host_parse_psi(const char *text, struct memd_host *h, struct verr *err)
 	return 0;
 }
 
-/* The whole of a small file as a NUL-terminated string in buf[cap]. */
-static int read_small(const char *path, char *buf, size_t cap)
-{
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return 0;
-}
-
 int host_read(const char *meminfo_path, const char *psi_path, struct memd_host *h, struct verr *err)
 {
 	char buf[8192];		   /* /proc/meminfo is about 1.5 KiB */
@@ -149,7 +88,7 @@ int host_read(const char *meminfo_path, const char *psi_path, struct memd_host *
 	int ret;
 
 	*h = (struct memd_host){0};
-	ret = read_small(meminfo_path, buf, sizeof(buf));
+	ret = file_read_small(meminfo_path, 0, buf, sizeof(buf), NULL);
 	if (ret)
 		return verr_set(err, -ret, "cannot read %s: %s", meminfo_path, strerror(-ret));
 	ret = host_parse_meminfo(buf, h, &psi_err);
@@ -157,7 +96,7 @@ int host_read(const char *meminfo_path, const char *psi_path, struct memd_host *
 		return verr_set(err, -ret, "%s: %s", meminfo_path, psi_err.msg);
 	psi_err = (struct verr){0};
 	/* PSI is optional: absent (old kernel, psi=0) or unreadable means MemAvailable alone. */
-	if (psi_path && !read_small(psi_path, buf, sizeof(buf)) && host_parse_psi(buf, h, &psi_err))
+	if (psi_path && !file_read_small(psi_path, 0, buf, sizeof(buf), NULL) && host_parse_psi(buf, h, &psi_err))
 		return verr_set(err, EINVAL, "%s: %s", psi_path, psi_err.msg);
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
+#include "base/meminfo.h"
 #include "base/json.h"
 
 #define HOST_JSON_MAX 4096
@@ -42,31 +44,6 @@ void admission_unlock(int fd)
 		close(fd); /* drops the flock */
 }
 
-/* Read a small whole file into buf (NUL-terminated); -errno. */
-static int read_small(const char *path, char *buf, size_t cap, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-	size_t got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			close(fd);
-			return (int)n;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return 0;
-}
-
 /* --mem of a live VM from its NAME.json; 0 when it has none yet (still before admission). */
 static uint64_t entry_mem(const char *dir, const char *name)
 {
@@ -76,7 +53,7 @@ static uint64_t entry_mem(const char *dir, const char *name)
 	uint64_t mem = 0;
 	size_t len;
 
-	if (runtime_path(path, dir, name, "json") || read_small(path, buf, sizeof(buf), &len))
+	if (runtime_path(path, dir, name, "json") || file_read_small(path, O_NOFOLLOW, buf, sizeof(buf), &len))
 		return 0;
 	o = calloc(1, sizeof(*o));
 	if (!o)
@@ -156,7 +133,7 @@ int admission_ratio(const char *dir, unsigned *milli, enum admission_source *src
 	*milli = ADMISSION_RATIO_DEFAULT;
 	if (runtime_path(path, dir, "host", "json"))
 		return verr_set(err, ENAMETOOLONG, "%s/host.json: path too long", dir);
-	ret = read_small(path, buf, sizeof(buf), &len);
+	ret = file_read_small(path, O_NOFOLLOW, buf, sizeof(buf), &len);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -214,19 +191,15 @@ int admission_set_ratio(const char *dir, unsigned milli, struct verr *err)
 
 int admission_mem_total(const char *meminfo, uint64_t *bytes)
 {
-	char buf[8192], *p;
-	unsigned long long kib;
-	size_t len;
-	int ret = read_small(meminfo, buf, sizeof(buf), &len);
+	char buf[8192];
+	int ret = file_read_small(meminfo, 0, buf, sizeof(buf), NULL);
 
 	if (ret)
 		return ret;
-	p = strstr(buf, "MemTotal:");
-	if (!p || (p != buf && p[-1] != '\n') || sscanf(p, "MemTotal: %llu kB", &kib) != 1 ||
-	    kib == 0 || kib > UINT64_MAX / 1024)
+	ret = meminfo_field(buf, "MemTotal", bytes);
+	if (ret)
 		return -EINVAL;
-	*bytes = (uint64_t)kib * 1024;
-	return 0;
+	return *bytes ? 0 : -EINVAL;
 }
 
 int admission_enter(const struct runtime_claim *c, const struct runtime_meta *m, struct verr *err)
