@@ -14,6 +14,13 @@ int fd_pread_full(int fd, void *buf, size_t len, uint64_t off) MUST_CHECK;
 int fd_pwrite_full(int fd, const void *buf, size_t len, uint64_t off) MUST_CHECK;
 
 /*
+ * Write all len bytes to a stream (console output), retrying EINTR and short
+ * writes. 0, or -errno (-EPIPE for a reader that went away, -EIO when the fd
+ * takes nothing): callers that must not block on a dead console drop output.
+ */
+int fd_write_all(int fd, const void *buf, size_t len);
+
+/*
  * A small whole file (/proc files, runtime-directory entries) into buf[cap]
  * as a NUL-terminated string of at most cap-1 bytes (longer files are cut),
  * its length in *len (may be NULL). open_flags are added to O_RDONLY |

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "base/log.h"
 #include "guest/hypercall.h"
 #include "vm/hypercall.h"
@@ -26,19 +27,9 @@ struct vcpu_hc {
 static void hc_console(void *opaque, const void *buf, size_t len)
 {
 	struct vcpu_hc *hc = opaque;
-	int fd = hc->c->vm->cfg.console_out_fd;
-	const char *p = buf;
 
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the console is gone: output is dropped, as the UART does */
-		p += n;
-		len -= (size_t)n;
-	}
+	/* A console that is gone drops the output, as the UART does. */
+	fd_write_all(hc->c->vm->cfg.console_out_fd, buf, len);
 }
 
 static void hc_exit(void *opaque, int status)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "base/fdpump.h"
 #include "base/log.h"
 #include "dev/virtio/device.h"
@@ -29,18 +30,9 @@ struct virtio_console {
 
 static void console_write_out(struct virtio_console *c, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-
-	while (len && c->out_fd >= 0) {
-		ssize_t n = write(c->out_fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the reader went away: output is dropped, as on the UART */
-		p += n;
-		len -= (size_t)n;
-	}
+	/* A reader that went away drops the output, as on the UART. */
+	if (c->out_fd >= 0)
+		fd_write_all(c->out_fd, buf, len);
 }
 
 static void console_tx(struct virtio_console *c)
