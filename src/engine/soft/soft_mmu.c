@@ -107,11 +107,15 @@ static int msr_write(void *opaque, uint32_t msr, uint64_t val)
 		lapic_tsc_deadline_write(l, val - v->cpu->tsc_offset);
 		v->next_event_ns = 0; /* look at the timers again before running on */
 		return 0;
-	default:
-		if (soft_pv_msr_write(v, msr, val) == 0)
-			return 0;
+	default: {
+		/* -EINVAL: a KVM MSR refusing the value (#GP, logged there). */
+		int r = soft_pv_msr_write(v, msr, val);
+
+		if (r != -ENOENT)
+			return r;
 		msr_unknown(v, "write", msr, val);
 		return -ENOENT;
+	}
 	}
 }
 

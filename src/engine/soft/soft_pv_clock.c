@@ -1,7 +1,9 @@
 /*
  * kvmclock on the soft engine: Linux's paravirtual clock MSRs
  * (Documentation/virt/kvm/x86/msr.rst: MSR_KVM_WALL_CLOCK_NEW,
- * MSR_KVM_SYSTEM_TIME_NEW and their old numbers 0x11/0x12).
+ * MSR_KVM_SYSTEM_TIME_NEW and their old numbers 0x11/0x12), and the
+ * dispatch of all KVM MSRs (PV EOI: soft_pv_eoi.c, steal time:
+ * soft_pv_steal.c).
  *
  * The guest TSC is the soft platform's (plat_tsc(): host CLOCK_MONOTONIC
  * since VM creation at the CPUID 0x15 rate) plus this vCPU's IA32_TSC
@@ -155,6 +157,12 @@ int soft_pv_msr_read(struct engine_vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_KVM_WALL_CLOCK_NEW:
 		*val = v->pv.wall_clock_msr;
 		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		*val = v->pv.eoi.msr;
+		return 0;
+	case MSR_KVM_STEAL_TIME:
+		*val = v->pv.steal_time_msr;
+		return 0;
 	default:
 		return -ENOENT;
 	}
@@ -162,6 +170,8 @@ int soft_pv_msr_read(struct engine_vcpu *v, uint32_t msr, uint64_t *val)
 
 int soft_pv_msr_write(struct engine_vcpu *v, uint32_t msr, uint64_t val)
 {
+	int r;
+
 	if (!v->pv.kvm)
 		return -ENOENT;
 	switch (msr) {
@@ -176,6 +186,25 @@ int soft_pv_msr_write(struct engine_vcpu *v, uint32_t msr, uint64_t val)
 		v->pv.wall_clock_msr = val;
 		wall_write(v, val);
 		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		r = soft_pv_eoi_msr_write(&v->pv.eoi, v->vm->mem, plat_lapic(v->vm->plat, v->id), val);
+		if (r && ratelimit_ok(&v->rl_msr))
+			log_warn("soft: vCPU %u: MSR_KVM_PV_EOI_EN 0x%" PRIx64
+				 " is not a 4-byte-aligned RAM address: #GP(0)", v->id, val);
+		return r;
+	case MSR_KVM_STEAL_TIME:
+		r = soft_pv_steal_msr_write(&v->pv.steal_time_msr, v->vm->mem, val);
+		if (r == -EFAULT) {
+			/* KVM accepts it and writes nothing. */
+			if (ratelimit_ok(&v->rl_msr))
+				log_warn("soft: vCPU %u: steal time at 0x%" PRIx64 " is not RAM", v->id,
+					 val & ~(uint64_t)1);
+			return 0;
+		}
+		if (r && ratelimit_ok(&v->rl_msr))
+			log_warn("soft: vCPU %u: MSR_KVM_STEAL_TIME 0x%" PRIx64
+				 " sets reserved bits 1-5: #GP(0)", v->id, val);
+		return r;
 	default:
 		return -ENOENT;
 	}

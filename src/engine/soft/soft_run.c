@@ -5,7 +5,9 @@
  * deliver exceptions through the IDT, sleep in HLT until a timer or a
  * kick, and return port I/O and MMIO the platform does not own to the VM
  * loop as exits. Hypercalls (VMCALL or the doorbell port) are answered by
- * soft_pv_hc.c, or leave as ENGINE_EXIT_HYPERCALL.
+ * soft_pv_hc.c, or leave as ENGINE_EXIT_HYPERCALL. PV EOI (soft_pv_eoi.c)
+ * is settled before events are taken and offered just before the guest
+ * runs, as KVM does around VM entry.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -333,6 +335,8 @@ int soft_vcpu_run(struct engine_vcpu *v, struct engine_exit *ex)
 		 */
 		shadow = cpu->sys.irq_shadow && cpu->rip == cpu->sys.shadow_rip;
 		cpu->sys.irq_shadow = false;
+		/* PV EOI (soft_pv_eoi.c): an EOI the guest signalled in memory comes first. */
+		soft_pv_eoi_from_guest(&v->pv.eoi, plat_lapic(vm->plat, v->id));
 		if (!shadow && take_events(v, ex))
 			return 0;
 		if (v->halted) {
@@ -340,6 +344,7 @@ int soft_vcpu_run(struct engine_vcpu *v, struct engine_exit *ex)
 			v->next_event_ns = 0;
 			continue;
 		}
+		soft_pv_eoi_to_guest(&v->pv.eoi, plat_lapic(vm->plat, v->id));
 		if (run_slice(v, shadow ? 1 : SOFT_RUN_SLICE, ex))
 			return 0;
 	}

@@ -9,8 +9,8 @@
  *
  * With cfg->kvm_pv, also the hypervisor bit and KVM's leaves 0x40000000/1
  * (Linux Documentation/virt/kvm/x86/cpuid.rst) offering what soft_pv*.c
- * implements: kvmclock (old and new MSRs), its stable bit, and no I/O
- * delays. Invariant TSC is then not offered: Linux's kvmclock_init()
+ * implements: kvmclock (old and new MSRs), its stable bit, no I/O
+ * delays, PV EOI and steal time (always zero). Invariant TSC is then not offered: Linux's kvmclock_init()
  * rates kvm-clock below the TSC when the TSC is invariant, and kvm-clock
  * (no calibration, exact) is the point.
  */
@@ -35,8 +35,11 @@
 #define E7_EDX (1u << 8)
 /* Leaf 1 ECX bit 31: running under a hypervisor (SDM reserves it for this). */
 #define L1_ECX_HYPERVISOR (1u << 31)
-/* KVM_FEATURE_CLOCKSOURCE(0) NOP_IO_DELAY(1) CLOCKSOURCE2(3) CLOCKSOURCE_STABLE_BIT(24). */
-#define KVM_FEATURES ((1u << 0) | (1u << 1) | (1u << 3) | (1u << 24))
+/*
+ * KVM_FEATURE_CLOCKSOURCE(0) NOP_IO_DELAY(1) CLOCKSOURCE2(3) STEAL_TIME(5)
+ * PV_EOI(6) CLOCKSOURCE_STABLE_BIT(24).
+ */
+#define KVM_FEATURES ((1u << 0) | (1u << 1) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 24))
 
 void soft_cpuid_system(const struct soft_cpuid_system_cfg *cfg, uint32_t leaf, uint32_t subleaf,
 		       uint32_t out[4])

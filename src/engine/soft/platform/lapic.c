@@ -92,7 +92,9 @@ static bool extint_locked(const struct lapic *l)
  */
 static bool refresh_locked(struct lapic *l)
 {
-	bool now = l->nmi_pending || extint_locked(l) || pending_locked(l) >= 0;
+	/* Armed PV EOI: the guest may have done its EOI already; let the loop look. */
+	bool now = l->nmi_pending || extint_locked(l) || pending_locked(l) >= 0 ||
+		   (l->pv_eoi_armed && vec_highest(l->irr) >= 0);
 	bool was = atomic_exchange_explicit(&l->maybe_pending, now, memory_order_release);
 
 	return now && !was;
@@ -236,6 +238,8 @@ static void reset_locked(struct lapic *l)
 	memset(l->irr, 0, sizeof(l->irr));
 	memset(l->isr, 0, sizeof(l->isr));
 	memset(l->tmr, 0, sizeof(l->tmr));
+	l->isr_cache = -1;
+	l->pv_eoi_armed = false;
 	l->nmi_pending = false;
 	l->timer_init = 0;
 	l->timer_dcr = 0;
@@ -330,16 +334,18 @@ struct after_write {
 	int eoi_vector; /* -1: none */
 };
 
-static void eoi_locked(struct lapic *l, struct after_write *after)
+static int eoi_locked(struct lapic *l, struct after_write *after)
 {
 	int v = vec_highest(l->isr);
 
+	l->isr_cache = -1;
 	if (v < 0)
-		return;
+		return -1;
 	vec_clear(l->isr, (unsigned)v);
 	l->stats.eois++;
 	if (vec_test(l->tmr, (unsigned)v))
 		after->eoi_vector = v;
+	return v;
 }
 
 static void icr_send_locked(struct lapic *l, uint32_t lo, struct after_write *after)
@@ -400,7 +406,7 @@ static void reg_write_locked(struct lapic *l, uint32_t reg, uint32_t val,
 		l->tpr = val & 0xff;
 		break;
 	case LAPIC_EOI:
-		eoi_locked(l, after);
+		(void)eoi_locked(l, after);
 		break;
 	case LAPIC_LDR:
 		l->ldr = val & 0xff000000u;
@@ -583,6 +589,7 @@ static void ack_locked(struct lapic *l, uint8_t vector)
 		return;
 	vec_clear(l->irr, vector);
 	vec_set(l->isr, vector);
+	l->isr_cache = vector; /* the highest: only a vector beating PPR is taken */
 	l->stats.acked++;
 }
 
@@ -671,6 +678,40 @@ uint8_t lapic_id(struct lapic *l)
 	id = (uint8_t)l->id;
 	pthread_mutex_unlock(&l->lock);
 	return id;
+}
+
+/* ---- PV EOI ---- */
+
+bool lapic_pv_eoi_arm(struct lapic *l)
+{
+	bool ok;
+
+	pthread_mutex_lock(&l->lock);
+	ok = l->isr_cache >= 0 && vec_highest(l->irr) < 0 &&
+	     vec_highest(l->isr) == l->isr_cache && !vec_test(l->tmr, (unsigned)l->isr_cache);
+	l->pv_eoi_armed = ok;
+	refresh_locked(l);
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}
+
+int lapic_pv_eoi_disarm(struct lapic *l, bool eoi)
+{
+	struct after_write after = { .eoi_vector = -1 };
+	bool rose;
+	int v = -1;
+
+	pthread_mutex_lock(&l->lock);
+	l->pv_eoi_armed = false;
+	if (eoi && hw_enabled(l))
+		v = eoi_locked(l, &after);
+	rose = refresh_locked(l);
+	pthread_mutex_unlock(&l->lock);
+	kick(l, rose);
+	/* Never armed for a level-triggered vector, but TMR may have changed since. */
+	if (after.eoi_vector >= 0 && l->cfg.eoi)
+		l->cfg.eoi(l->cfg.opaque, (uint8_t)after.eoi_vector);
+	return v;
 }
 
 /* ---- MSRs ---- */

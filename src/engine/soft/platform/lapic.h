@@ -23,6 +23,12 @@
  * Callbacks (send_ipi, eoi, kick) are always called with the mutex released,
  * so they may call straight back into this or another LAPIC.
  *
+ * PV EOI (Linux's KVM paravirtual EOI, soft_pv_eoi.c) needs two entry
+ * points: lapic_pv_eoi_arm says whether the EOI of the vector just taken
+ * may be deferred (and, while armed, any IRR arrival raises the
+ * maybe_pending hint so the deferred EOI is done promptly), and
+ * lapic_pv_eoi_disarm performs the EOI the guest signalled in memory.
+ *
  * Not modelled: x2APIC (IA32_APIC_BASE bit 10 is refused), relocating the
  * page is allowed but the platform only decodes each LAPIC's own base,
  * SMI, the thermal/perf/CMCI sources (their LVTs are storage only),
@@ -123,6 +129,8 @@ struct lapic {
 	uint32_t id, tpr, ldr, dfr, svr, esr, esr_latched, icr_lo, icr_hi;
 	uint32_t lvt[LAPIC_NR_LVT]; /* timer, thermal, perf, LINT0, LINT1, error */
 	uint32_t irr[8], isr[8], tmr[8];
+	int isr_cache;      /* vector last taken, -1 once any EOI happened (KVM's highest_isr_cache) */
+	bool pv_eoi_armed;  /* the guest may skip the EOI of isr_cache (lapic_pv_eoi_arm) */
 	bool nmi_pending;
 	bool extint_line;   /* LINT0 input level, for ExtINT (8259 through-mode) */
 	bool lint_level[2]; /* LINT0/1 input levels, for edge detection */
@@ -177,6 +185,21 @@ int lapic_take(struct lapic *l);
 bool lapic_take_nmi(struct lapic *l);
 /* True if the 8259 should be asked for a vector: LINT0 is ExtINT and its input is high. */
 bool lapic_extint_pending(struct lapic *l);
+
+/*
+ * PV EOI, KVM's rule (arch/x86/kvm/lapic.c apic_sync_pv_eoi_to_guest): the
+ * guest may skip the EOI register write only when that EOI would change
+ * nothing but ISR: IRR is empty (no vector the EOI would unmask), the
+ * highest ISR vector is the one taken last with no EOI since (so it is the
+ * one the next EOI clears), and it is edge-triggered (no IOAPIC EOI
+ * needed). True: armed until lapic_pv_eoi_disarm.
+ */
+bool lapic_pv_eoi_arm(struct lapic *l);
+/*
+ * Disarm; with eoi, perform the EOI the guest signalled by clearing its
+ * flag (as a write of the EOI register would). The vector EOI'd, or -1.
+ */
+int lapic_pv_eoi_disarm(struct lapic *l, bool eoi);
 
 /* Arbitration priority (APR), for lowest-priority delivery. */
 uint8_t lapic_arb_priority(struct lapic *l);
