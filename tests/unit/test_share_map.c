@@ -260,6 +260,100 @@ static void test_residency(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* /proc/self/maps: the bounds of the mapping that holds host. */
+static void mapping_of(const void *host, uintptr_t *lo, uintptr_t *hi)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	assert_non_null(m);
+	*lo = *hi = 0;
+	while (fgets(line, sizeof(line), m)) {
+		unsigned long a, b;
+
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && (uintptr_t)host >= a &&
+		    (uintptr_t)host < b) {
+			*lo = a;
+			*hi = b;
+			break;
+		}
+	}
+	fclose(m);
+}
+
+/*
+ * Eight consecutive pages, new to the store, get consecutive frames when
+ * the second VM copies them in, and both VMs map them as one run (one
+ * mmap): each page reads its own frame, the run is one mapping of eight
+ * pages at consecutive offsets, and a write into the middle breaks only
+ * that page's share.
+ */
+static void test_merge_run(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t base = 0xA0000;
+	uintptr_t lo, hi;
+	uint8_t want[PG];
+	struct share_map_stats st;
+	uint8_t b = 0xEE, seed[8];
+	uint64_t buckets = 0;
+	unsigned n = 0;
+
+	/*
+	 * The store keeps one hint per hash bucket (64 for 64 slots): contents
+	 * whose hashes share a bucket would overwrite each other's hint and get
+	 * their frames in another round. Pick eight that do not.
+	 */
+	for (unsigned v = 0x80; n < 8; v++) {
+		unsigned bk;
+
+		assert_true(v < 0x100);
+		pattern(want, (uint8_t)v);
+		bk = (unsigned)(share_store_hash(f->store, want) & 63);
+		if (!(buckets & (1ull << bk))) {
+			buckets |= 1ull << bk;
+			seed[n++] = (uint8_t)v;
+		}
+	}
+	for (uint64_t k = 0; k < 8; k++) {
+		poke_page(f->m1, base + k * PG, seed[k]);
+		poke_page(f->m2, base + k * PG, seed[k]);
+	}
+	scan_all(f->s1);
+	scan_all(f->s2);
+	scan_all(f->s1); /* hints */
+	scan_all(f->s2); /* frames, consecutive */
+	scan_all(f->s1);
+	for (uint64_t k = 0; k < 8; k++) {
+		assert_true(share_map_gpa_shared(f->s1, base + k * PG));
+		assert_true(share_map_gpa_shared(f->s2, base + k * PG));
+	}
+	assert_int_equal(share_store_used(f->store), 8);
+	mapping_of(gmem_ptr_ro(f->m1, base, PG), &lo, &hi);
+	assert_int_equal(lo, (uintptr_t)gmem_ptr_ro(f->m1, base, PG));
+	assert_int_equal(hi - lo, 8 * PG);
+	mapping_of(gmem_ptr_ro(f->m2, base, PG), &lo, &hi);
+	assert_int_equal(hi - lo, 8 * PG);
+	for (uint64_t k = 0; k < 8; k++) {
+		pattern(want, seed[k]);
+		assert_memory_equal(gmem_ptr_ro(f->m1, base + k * PG, PG), want, PG);
+		assert_memory_equal(gmem_ptr_ro(f->m2, base + k * PG, PG), want, PG);
+	}
+	share_map_get_stats(f->s1, &st);
+	assert_int_equal(st.shared, 8);
+	assert_int_equal(st.merges, 8);
+	/* Copy on write of page 3 of m1: pages 2 and 4 stay shared, m2 keeps its bytes. */
+	assert_int_equal(gmem_copy_to(f->m1, base + 3 * PG + 9, &b, 1), 0);
+	assert_false(share_map_gpa_shared(f->s1, base + 3 * PG));
+	assert_true(share_map_gpa_shared(f->s1, base + 2 * PG));
+	assert_true(share_map_gpa_shared(f->s1, base + 4 * PG));
+	assert_int_equal(((const uint8_t *)gmem_ptr_ro(f->m1, base + 3 * PG, PG))[9], 0xEE);
+	pattern(want, seed[3]);
+	assert_memory_equal(gmem_ptr_ro(f->m2, base + 3 * PG, PG), want, PG);
+	pattern(want, seed[4]);
+	assert_memory_equal(gmem_ptr_ro(f->m1, base + 4 * PG, PG), want, PG);
+}
+
 /*
  * Shared pages between private ones are passed over without being tested,
  * the private ones around them are tested, and a batch that stops at
@@ -406,6 +500,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_excludes_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_passes_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_run, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

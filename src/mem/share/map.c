@@ -266,15 +266,62 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
-/* map->lock held, DMA held off. */
+/*
+ * Guest pages given a frame but not mapped yet: consecutive guest pages on
+ * consecutive frames are mapped with one mmap (the frames of pages another
+ * VM copied into the store in order are consecutive, fresh slots being
+ * handed out in order). An mmap into a fragmented address space is most of
+ * a merge's cost, and the kernel keeps such a run as one mapping.
+ */
+struct merge_run {
+	uint8_t *host; /* first page */
+	uint64_t idx;
+	uint32_t slot;
+	unsigned n;
+};
+
+/* map->lock held, DMA held off: map the pending run, or give its frames back. */
+static void merge_run_flush(struct share_map *map, struct merge_run *run,
+			    struct share_scan_result *res)
+{
+	void *p;
+
+	if (!run->n)
+		return;
+	p = mmap(run->host, (size_t)run->n * GMEM_PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 share_store_fd(map->store), (off_t)share_store_offset(map->store, run->slot));
+	for (unsigned k = 0; k < run->n; k++) {
+		uint8_t *host = run->host + (uint64_t)k * GMEM_PAGE_SIZE;
+
+		if (p != MAP_FAILED) {
+			__atomic_store_n(&map->slot[run->idx + k], run->slot + k + 1,
+					 __ATOMIC_RELAXED);
+			map->st.shared++;
+			map->st.merges++;
+			res->merged++;
+			continue;
+		}
+		/*
+		 * Normally nothing was unmapped (the map-count check comes first),
+		 * but if it was, the frame holds the same bytes: put them back.
+		 */
+		if (page_make_private(host, share_store_page(map->store, run->slot + k)) < 0)
+			log_error("page sharing: guest page at host %p lost its mapping",
+				  (void *)host);
+		share_store_put(map->store, run->slot + k);
+		map->st.full++;
+	}
+	run->n = 0;
+}
+
+/* map->lock held, DMA held off: find or make a frame for the page and queue its mapping. */
 static void try_merge(struct share_map *map, uint64_t idx, uint8_t *host, uint64_t hash,
-		      struct share_scan_result *res)
+		      struct merge_run *run, struct share_scan_result *res)
 {
 	uint32_t slot;
-	void *p;
 	int r;
 
-	if (map->st.shared >= map->max_shared) {
+	if (map->st.shared + run->n >= map->max_shared) {
 		map->st.full++;
 		return;
 	}
@@ -284,25 +331,12 @@ static void try_merge(struct share_map *map, uint64_t idx, uint8_t *host, uint64
 			map->st.full++;
 		return;
 	}
-	p = mmap(host, GMEM_PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
-		 share_store_fd(map->store), (off_t)share_store_offset(map->store, slot));
-	if (p == MAP_FAILED) {
-		/*
-		 * Normally nothing was unmapped (the map-count check comes first),
-		 * but if it was, the frame holds the same bytes: put them back.
-		 */
-		if (page_make_private(host, share_store_page(map->store, slot)) < 0) {
-			log_error("page sharing: guest page at host %p lost its mapping",
-				  (void *)host);
-		}
-		share_store_put(map->store, slot);
-		map->st.full++;
+	if (run->n && idx == run->idx + run->n && slot == run->slot + run->n) {
+		run->n++; /* host pages of one scan run are consecutive too */
 		return;
 	}
-	__atomic_store_n(&map->slot[idx], slot + 1, __ATOMIC_RELAXED);
-	map->st.shared++;
-	map->st.merges++;
-	res->merged++;
+	merge_run_flush(map, run, res);
+	*run = (struct merge_run){.host = host, .idx = idx, .slot = slot, .n = 1};
 }
 
 static void zero_run_flush(uint8_t *start, uint64_t n)
@@ -327,6 +361,7 @@ static unsigned scan_run(struct share_map *map, uint64_t idx, unsigned n, const 
 	uint8_t *base = page_host(map, idx);
 	uint8_t *zero_start = NULL;
 	uint64_t zero_n = 0;
+	struct merge_run run = {0};
 	unsigned i;
 
 	for (i = 0; i < n && res->scanned < max_pages; i++) {
@@ -363,11 +398,12 @@ static unsigned scan_run(struct share_map *map, uint64_t idx, unsigned n, const 
 		}
 		h = share_store_hash(map->store, host);
 		if (h == map->hash[pi])
-			try_merge(map, pi, host, h, res);
+			try_merge(map, pi, host, h, &run, res);
 		else
 			map->hash[pi] = h;
 	}
 	zero_run_flush(zero_start, zero_n);
+	merge_run_flush(map, &run, res);
 	return i;
 }
 
