@@ -204,6 +204,8 @@ int soft_pv_msr_write(struct engine_vcpu *v, uint32_t msr, uint64_t val)
 		if (r && ratelimit_ok(&v->rl_msr))
 			log_warn("soft: vCPU %u: MSR_KVM_STEAL_TIME 0x%" PRIx64
 				 " sets reserved bits 1-5: #GP(0)", v->id, val);
+		else if (!r && (val & 1))
+			log_debug("soft: steal time enabled at 0x%" PRIx64, val & ~(uint64_t)1);
 		return r;
 	default:
 		return -ENOENT;
