@@ -72,10 +72,15 @@ static int mmio_write(void *opaque, uint64_t pa, unsigned size, uint64_t val)
 	return mmio_external(v, pa, size, true, &val);
 }
 
+/*
+ * Info, not a warning: Linux probes MSRs a CPU may lack with rdmsr_safe
+ * (0x34, 0x140, 0xc0011029 at every boot) and takes the #GP as "absent",
+ * as on hardware without them. VESSEL_LOG=info shows them for bring-up.
+ */
 static void msr_unknown(struct engine_vcpu *v, const char *what, uint32_t msr, uint64_t val)
 {
 	if (ratelimit_ok(&v->rl_msr))
-		log_warn("soft: vCPU %u: %s of unknown MSR 0x%x (value 0x%" PRIx64 ") at RIP 0x%" PRIx64
+		log_info("soft: vCPU %u: %s of unknown MSR 0x%x (value 0x%" PRIx64 ") at RIP 0x%" PRIx64
 			 ": #GP(0)", v->id, what, msr, val, v->cpu->rip);
 }
 
