@@ -100,6 +100,11 @@ static int store_init(struct share_store *s, uint32_t nr_slots, struct verr *err
 	h.file_size = g.file_size;
 	if (getrandom(&h.seed, sizeof(h.seed), 0) != sizeof(h.seed))
 		h.seed = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)&h;
+	/* The metadata is written in place through the mapping: reserve it now (see share_store_get). */
+	if (fallocate(s->fd, 0, 0, (off_t)g.data_off) < 0)
+		return verr_set(err, errno,
+				"share store %s: cannot reserve %llu KiB of metadata: %s", path,
+				(unsigned long long)(g.data_off >> 10), strerror(errno));
 	if (pwrite(s->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return verr_set(err, errno ? errno : EIO, "share store %s: cannot write the header",
 				path);
@@ -361,6 +366,17 @@ int share_store_get(struct share_store *s, const void *page, uint64_t hash, uint
 	} else if (s->hdr->next_fresh < s->nr_slots) {
 		idx = s->hdr->next_fresh++;
 	} else {
+		r = -ENOSPC;
+		goto out;
+	}
+	/*
+	 * Reserve the frame's tmpfs page before storing into it: a store to a
+	 * hole of a full tmpfs (a container's 64 MiB /dev/shm) is a SIGBUS
+	 * that would kill the VM; a failed fallocate only skips this share.
+	 */
+	if (fallocate(s->fd, 0, (off_t)share_store_offset(s, idx), (off_t)SHARE_PAGE_SIZE) < 0) {
+		s->meta[idx].next = s->hdr->free_head;
+		s->hdr->free_head = idx + 1;
 		r = -ENOSPC;
 		goto out;
 	}
