@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "mem/share/store.h"
@@ -276,6 +278,54 @@ static void test_bad_args(void **state)
 	assert_null(s);
 }
 
+/*
+ * A tmpfs too small for the frames (a container's /dev/shm): frames beyond
+ * its space are refused with -ENOSPC, no SIGBUS, and the frames that fit
+ * keep their bytes. Needs root to mount a tmpfs; skipped otherwise.
+ */
+static void test_tmpfs_full(void **state)
+{
+	char dir[] = "/tmp/vessel-test-tmpfs-XXXXXX", path[64];
+	struct share_store *s = NULL;
+	struct verr err = {0};
+	uint8_t page[SHARE_PAGE_SIZE], back[SHARE_PAGE_SIZE];
+	uint32_t slot, got = 0, first = UINT32_MAX;
+	int full = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* 64 KiB: the metadata of a 64-slot store (4 pages) and 12 frames. */
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=64k") < 0) {
+		rmdir(dir);
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/store", dir);
+	assert_int_equal(share_store_open(path, 64, &s, &err), 0);
+	for (uint8_t i = 0; i < 40; i++) {
+		int r;
+
+		page_fill(page, i);
+		r = get(s, page, 0x1000u + i, &slot);
+		if (r == -ENOSPC) {
+			full++;
+			continue;
+		}
+		assert_int_equal(r, 0);
+		if (first == UINT32_MAX)
+			first = slot;
+		got++;
+	}
+	assert_true(got > 0 && got < 40);
+	assert_int_equal(full, 40 - (int)got);
+	/* The first frame still holds its page. */
+	page_fill(page, 0);
+	memcpy(back, share_store_page(s, first), SHARE_PAGE_SIZE);
+	assert_memory_equal(back, page, SHARE_PAGE_SIZE);
+	share_store_close(s);
+	umount(dir);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +337,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
+		cmocka_unit_test(test_tmpfs_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
