@@ -14,6 +14,7 @@
 # Usage: bench/share/run.sh [REPS (default 3)]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/vms.sh
 VESSEL=${VESSEL:-build/vessel}
 LINUX=build/linux
 ELF=build/guest/testguest.elf
@@ -33,14 +34,6 @@ trap cleanup EXIT
 
 field() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"; }
 pss_kb() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qF -- "$2" "$RT/$1.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 echo "== scan cost (build/bench/share-scancost 64) =="
 build/bench/share-scancost 64 || exit 1
@@ -64,7 +57,7 @@ linux_set() {
 			</dev/null >/dev/null 2>&1 || { echo "cannot start $name" >&2; return 1; }
 	done
 	for name in $names; do
-		wait_line "$name" idle-start 180 || { echo "$name did not boot" >&2; return 1; }
+		vm_wait_log "$name" idle-start 180 || { echo "$name did not boot" >&2; return 1; }
 	done
 	sleep "$IDLE_S"
 	for name in $names; do

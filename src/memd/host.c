@@ -36,32 +36,25 @@ int host_parse_meminfo(const char *text, struct memd_host *h, struct verr *err)
 /* avg10=N.NN on the line that starts with `kind`; -ENOENT when there is no such line. */
 static int psi_avg10(const char *text, const char *kind, double *out)
 {
-	size_t klen = strlen(kind);
-	const char *line = text;
+	const char *line = proc_line_after(text, kind, ' ');
+	const char *p, *nl;
+	char *end;
+	double v;
 
-	while (line && *line) {
-		if (!strncmp(line, kind, klen) && line[klen] == ' ') {
-			const char *p = strstr(line, "avg10=");
-			const char *nl = strchr(line, '\n');
-			char *end;
-			double v;
-
-			if (!p || (nl && p > nl))
-				return -EINVAL;
-			p += 6;
-			if (*p < '0' || *p > '9')
-				return -EINVAL;
-			v = strtod(p, &end);
-			if (end == p || v < 0 || v > 100 || (*end != ' ' && *end != '\n' && *end))
-				return -EINVAL;
-			*out = v;
-			return 0;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return -ENOENT;
+	if (!line)
+		return -ENOENT;
+	p = strstr(line, "avg10=");
+	nl = strchr(line, '\n');
+	if (!p || (nl && p > nl))
+		return -EINVAL;
+	p += 6;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	v = strtod(p, &end);
+	if (end == p || v < 0 || v > 100 || (*end != ' ' && *end != '\n' && *end))
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 int host_parse_psi(const char *text, struct memd_host *h, struct verr *err)

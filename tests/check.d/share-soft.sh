@@ -14,6 +14,7 @@
 # build/check-logs/share-soft-*.log.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/vms.sh
 VESSEL=${VESSEL:-build/vessel}
 ELF=build/guest/testguest.elf
 LINUX=build/linux
@@ -69,15 +70,6 @@ start() {
 	"$VESSEL" run --detach --name "$n" --engine soft "$@" </dev/null >"$LOGS/share-soft-$n.run" 2>&1
 }
 
-# wait_line NAME TEXT SECONDS: until the console log has TEXT
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qF -- "$2" "$RT/$1.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # wait_gone NAME PID SECONDS: until the VM process ended
 wait_gone() {
@@ -106,7 +98,7 @@ test_fill() {
 		echo "FAIL $t: cannot start the VMs: $(cat "$LOGS"/share-soft-nodedup*.run | tr '\n' ' ')"
 		return
 	}
-	if ! wait_line $a "fill: holding" 30 || ! wait_line $b "fill: holding" 30; then
+	if ! vm_wait_log $a "fill: holding" 30 || ! vm_wait_log $b "fill: holding" 30; then
 		echo "FAIL $t: the guests without --dedup did not fill (logs $LOGS/share-soft-$a.log)"
 		return
 	fi
@@ -131,7 +123,7 @@ test_fill() {
 		echo "FAIL $t: cannot start the VMs with --dedup: $(cat "$LOGS"/share-soft-dedup*.run | tr '\n' ' ')"
 		return
 	}
-	if ! wait_line $a "fill: holding" 30 || ! wait_line $b "fill: holding" 30; then
+	if ! vm_wait_log $a "fill: holding" 30 || ! vm_wait_log $b "fill: holding" 30; then
 		echo "FAIL $t: the guests with --dedup did not fill (logs $LOGS/share-soft-$a.log)"
 		return
 	fi
@@ -187,7 +179,7 @@ test_linux() {
 			return
 		fi
 	done
-	if ! wait_line $a idle-start 90 || ! wait_line $b idle-start 90; then
+	if ! vm_wait_log $a idle-start 90 || ! vm_wait_log $b idle-start 90; then
 		echo "FAIL $t: the Linux guests did not boot (log $LOGS/share-soft-$a.log)"
 		return
 	fi
