@@ -205,10 +205,14 @@ int soft_mem_write_slow(struct soft_cpu *cpu, uint64_t va, unsigned size, uint64
 	return 0;
 }
 
-/* Walk [va, va+len) page by page: check every page first, then copy. */
-static int buf_access(struct soft_cpu *cpu, uint64_t va, void *buf, uint64_t len, bool write)
+/*
+ * Translate every page of [va, va+len) for acc without touching memory;
+ * ram_only: a page that is MMIO is #GP(0) (the buffer accessors copy
+ * through host pointers).
+ */
+static int probe_pages(struct soft_cpu *cpu, uint64_t va, uint64_t len, enum soft_access acc,
+		       bool ram_only)
 {
-	enum soft_access acc = write ? SOFT_ACC_WRITE : SOFT_ACC_READ;
 	uint64_t done, chunk;
 	struct xlate x;
 	int r;
@@ -219,9 +223,22 @@ static int buf_access(struct soft_cpu *cpu, uint64_t va, void *buf, uint64_t len
 		r = translate(cpu, a, acc, &x);
 		if (r)
 			return r;
-		if (!x.host)
+		if (ram_only && !x.host)
 			return soft_raise_gp0(cpu);
 	}
+	return 0;
+}
+
+/* Walk [va, va+len) page by page: check every page first, then copy. */
+static int buf_access(struct soft_cpu *cpu, uint64_t va, void *buf, uint64_t len, bool write)
+{
+	enum soft_access acc = write ? SOFT_ACC_WRITE : SOFT_ACC_READ;
+	uint64_t done, chunk;
+	struct xlate x;
+	int r = probe_pages(cpu, va, len, acc, true);
+
+	if (r)
+		return r;
 	for (done = 0; done < len; done += chunk) {
 		uint64_t a = va + done;
 		chunk = MIN(len - done, SOFT_PAGE_SIZE - (a & ~SOFT_PAGE_MASK));
@@ -248,18 +265,7 @@ int soft_mem_write_buf(struct soft_cpu *cpu, uint64_t va, const void *buf, unsig
 
 int soft_mem_probe_write(struct soft_cpu *cpu, uint64_t va, unsigned len)
 {
-	uint64_t done, chunk;
-	struct xlate x;
-	int r;
-
-	for (done = 0; done < len; done += chunk) {
-		uint64_t a = va + done;
-		chunk = MIN(len - done, SOFT_PAGE_SIZE - (a & ~SOFT_PAGE_MASK));
-		r = translate(cpu, a, SOFT_ACC_WRITE, &x);
-		if (r)
-			return r;
-	}
-	return 0;
+	return probe_pages(cpu, va, len, SOFT_ACC_WRITE, false);
 }
 
 /* From outside a run: return the #PF error code | SOFT_FILL_FAULT, or -errno. */
